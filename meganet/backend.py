@@ -1,0 +1,151 @@
+"""Array backend: maps ``useGPU`` / ``precision`` to an array module and a dtype.
+
+All numerical code in meganet asks this module (or :func:`getArrayModule`) for the
+array namespace ``xp`` instead of importing numpy directly, so the same code runs on
+NumPy (CPU) and on CuPy (GPU).
+
+``useGPU=True`` loads the device array module named by the environment variable
+``MEGANET_DEVICE_MODULE`` (default ``"cupy"``). The test suite points it at
+:mod:`meganet.testing.fakedevice`, a NumPy-backed module that behaves like CuPy in
+the ways that matter for correctness (it refuses implicit conversion of its arrays
+to NumPy and refuses to mix host and device arrays), so that host/device bugs are
+caught on machines without a GPU. There is never a silent fallback to the CPU: if
+the device module cannot be imported or reports no usable device, a
+:class:`RuntimeError` says so.
+"""
+import importlib
+import os
+
+import numpy
+
+__all__ = [
+    "PRECISIONS", "checkPrecision", "checkUseGPU", "getArrayModule", "getDtype",
+    "getArrayModuleOf", "isDeviceArray", "hasBackend", "gpuVar", "toHost", "asArray", "randn",
+]
+
+PRECISIONS = {"single": numpy.float32, "double": numpy.float64}
+
+DEVICE_MODULE_ENV = "MEGANET_DEVICE_MODULE"
+
+
+def checkPrecision(precision):
+    """Return ``precision`` if it is ``'single'`` or ``'double'``; raise otherwise."""
+    if not isinstance(precision, str) or precision not in PRECISIONS:
+        raise ValueError(
+            f"precision must be 'single' or 'double'; got {precision!r}")
+    return precision
+
+
+def checkUseGPU(useGPU):
+    """Return ``useGPU`` as a bool; accepts True/False and 0/1 (as Meganet.m)."""
+    if isinstance(useGPU, (bool, numpy.bool_)):
+        return bool(useGPU)
+    if isinstance(useGPU, (int, numpy.integer)) and useGPU in (0, 1):
+        return bool(useGPU)
+    raise ValueError(f"useGPU must be True/False (or 0/1); got {useGPU!r}")
+
+
+def _deviceModuleName():
+    return os.environ.get(DEVICE_MODULE_ENV, "cupy")
+
+
+def _loadDeviceModule():
+    name = _deviceModuleName()
+    try:
+        mod = importlib.import_module(name)
+    except Exception as err:  # ImportError, CUDA driver errors, ...
+        raise RuntimeError(
+            f"useGPU=True needs the device array module {name!r}, which could not be "
+            f"imported ({type(err).__name__}: {err}). Install the 'gpu' extra "
+            "(pip install meganet[gpu]) on a machine with a CUDA device, or use useGPU=False."
+        ) from err
+    available = getattr(mod, "is_available", None)
+    ok = False
+    if callable(available):
+        try:
+            ok = bool(available())
+        except Exception:  # pragma: no cover - depends on the driver
+            ok = False
+    if not ok:
+        raise RuntimeError(
+            f"useGPU=True but the device array module {name!r} reports no usable GPU. "
+            "Use useGPU=False to compute on the CPU.")
+    return mod
+
+
+def getArrayModule(useGPU=False):
+    """Return the array module (``numpy`` or the device module) for ``useGPU``."""
+    if checkUseGPU(useGPU):
+        return _loadDeviceModule()
+    return numpy
+
+
+def getDtype(precision="double"):
+    """Return ``numpy.float32`` for ``'single'`` and ``numpy.float64`` for ``'double'``."""
+    return PRECISIONS[checkPrecision(precision)]
+
+
+def isDeviceArray(x):
+    """True if ``x`` is an array of a device module (not a NumPy array)."""
+    if isinstance(x, numpy.ndarray) or x is None:
+        return False
+    return hasattr(x, "shape") and hasattr(x, "dtype") and hasattr(x, "get")
+
+
+def getArrayModuleOf(*arrays):
+    """Like ``cupy.get_array_module``: the module that owns the given arrays."""
+    for a in arrays:
+        if isDeviceArray(a):
+            return _loadDeviceModule()
+    return numpy
+
+
+def toHost(x):
+    """Return ``x`` as a NumPy array (explicit device-to-host copy when needed)."""
+    if isDeviceArray(x):
+        return x.get()
+    return numpy.asarray(x)
+
+
+def asArray(x, useGPU=False, precision="double"):
+    """Return ``x`` on the requested backend with the requested precision (explicit transfer)."""
+    xp = getArrayModule(useGPU)
+    dtype = getDtype(precision)
+    if checkUseGPU(useGPU):
+        return xp.asarray(x, dtype=dtype)
+    return numpy.asarray(toHost(x), dtype=dtype)
+
+
+def hasBackend(obj):
+    """True for objects (elements, operators) with settable ``useGPU``/``precision``."""
+    cls = type(obj)
+    return (not isinstance(obj, type) and isinstance(getattr(cls, "useGPU", None), property)
+            and isinstance(getattr(cls, "precision", None), property))
+
+
+def gpuVar(useGPU, precision, *arrays):
+    """Move arrays to the backend/precision given (Meganet.m's ``gpuVar``).
+
+    Elements (anything with ``useGPU``/``precision`` attributes) get those attributes
+    set instead; ``None`` passes through. Returns one value for one input, else a tuple.
+    """
+    out = []
+    for a in arrays:
+        if a is None:
+            out.append(None)
+        elif hasBackend(a):
+            if useGPU is not None:
+                a.useGPU = useGPU
+            if precision is not None:
+                a.precision = precision
+            out.append(a)
+        else:
+            out.append(asArray(a, useGPU=bool(useGPU),
+                               precision=precision if precision is not None else "double"))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def randn(shape, useGPU=False, precision="double", rng=None):
+    """Standard normal samples drawn on the host from ``rng`` and moved to the backend."""
+    rng = numpy.random.default_rng(rng)
+    return asArray(rng.standard_normal(shape), useGPU=useGPU, precision=precision)

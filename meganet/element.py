@@ -1,0 +1,358 @@
+"""The element protocol shared by every kernel, layer, block and network.
+
+An element maps features ``Y`` (examples along the first axis, shape
+``(N, *sizeFeatIn())``) and weights ``theta`` (one flat 1-D array of length
+``nTheta()``) to output features ``Z = f(theta, Y)`` of shape ``(N, *sizeFeatOut())``
+and provides hand-written derivative products::
+
+    Z, tmp = el.forwardProp(theta, Y)          # tmp: intermediates for the derivatives
+    dZ  = el.Jthetamv(dtheta, theta, Y, tmp)   # J_theta dtheta
+    dZ  = el.JYmv(dY, theta, Y, tmp)           # J_Y dY
+    dZ  = el.Jmv(dtheta, dY, theta, Y, tmp)    # J_theta dtheta + J_Y dY
+    dth = el.JthetaTmv(W, theta, Y, tmp)       # J_theta^T W (summed over examples)
+    dY  = el.JYTmv(W, theta, Y, tmp)           # J_Y^T W
+    dth, dY = el.JTmv(W, theta, Y, tmp)        # both in one sweep (backprop)
+
+``tmp`` may always be ``None``: the element then recomputes what it needs.
+``JthetaTmv(..., reduceDim=False)`` returns per-example gradients of shape
+``(N, nTheta)`` whose sum over the first axis is the reduced gradient.
+
+Defaults, as in Meganet.m's abstractMeganetElement: ``Jthetamv``/``JYmv`` call ``Jmv``
+with the other direction omitted, ``Jmv`` sums ``Jthetamv`` and ``JYmv``; ``JthetaTmv``
+/``JYTmv`` take one output of ``JTmv`` and ``JTmv`` calls both transposes. A subclass
+must therefore implement ``Jmv`` or both of ``Jthetamv``/``JYmv``, and ``JTmv`` or both
+of ``JthetaTmv``/``JYTmv``.
+
+Validation: every protocol method a subclass defines is wrapped so that its array
+arguments are checked on entry (array type for the backend, dtype for the precision,
+shape against ``nTheta``/``sizeFeatIn``/``sizeFeatOut``, finite ``theta`` in
+``forwardProp``); a mismatch raises ``TypeError``/``ValueError`` naming what was
+expected and what was given.
+"""
+import functools
+import inspect
+
+import numpy
+
+from .backend import (asArray, checkPrecision, checkUseGPU, getArrayModule, getDtype,
+                      hasBackend, isDeviceArray)
+
+__all__ = ["AbstractMeganetElement"]
+
+# argument name -> what it must look like
+_THETA_ARGS = ("theta", "dtheta")
+_IN_ARGS = ("Y", "dY")
+_OUT_ARGS = ("W", "Z", "dZ")
+_PROTOCOL = ("forwardProp", "Jthetamv", "JYmv", "Jmv", "JthetaTmv", "JYTmv", "JTmv",
+             "Amv", "ATmv")
+
+
+def _fmtShape(shape):
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _validated(fn, methodName):
+    sig = inspect.signature(fn)
+    params = [p for p in sig.parameters if p != "self"]
+    names = [p for p in params if p in _THETA_ARGS + _IN_ARGS + _OUT_ARGS]
+    if not names:
+        return fn
+    positions = {p: i for i, p in enumerate(params)}
+    nullable = methodName == "Jmv"  # Jmv accepts None for dtheta or dY
+
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        vals = {}
+        for p in names:
+            i = positions[p]
+            if i < len(args):
+                vals[p] = args[i]
+            elif p in kwargs:
+                vals[p] = kwargs[p]
+        self._validateArgs(methodName, vals, nullable)
+        return fn(self, *args, **kwargs)
+
+    wrapper.__wrapped_protocol__ = True
+    return wrapper
+
+
+class AbstractMeganetElement:
+    """Base class of all meganet elements (Meganet.m's ``abstractMeganetElement``).
+
+    Parameters
+    ----------
+    useGPU : bool
+        Compute on the device array module (CuPy) instead of NumPy.
+    precision : {'single', 'double'}
+        Floating point precision of weights and features.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in _PROTOCOL:
+            fn = cls.__dict__.get(name)
+            if fn is not None and callable(fn) and not getattr(fn, "__wrapped_protocol__", False):
+                setattr(cls, name, _validated(fn, name))
+
+    def __init__(self, useGPU=False, precision="double"):
+        self._useGPU = checkUseGPU(useGPU)
+        self._precision = checkPrecision(precision)
+        self._xp = getArrayModule(self._useGPU)
+
+    # ------------------------------------------------------------------ backend
+    @property
+    def useGPU(self):
+        """Whether the element computes on the device array module."""
+        return self._useGPU
+
+    @useGPU.setter
+    def useGPU(self, value):
+        value = checkUseGPU(value)
+        self._xp = getArrayModule(value)
+        self._useGPU = value
+        self._propagateBackend()
+
+    @property
+    def precision(self):
+        """'single' or 'double'."""
+        return self._precision
+
+    @precision.setter
+    def precision(self, value):
+        self._precision = checkPrecision(value)
+        self._propagateBackend()
+
+    @property
+    def xp(self):
+        """The array module (numpy or the device module)."""
+        return self._xp
+
+    @property
+    def dtype(self):
+        """The floating point dtype for ``precision``."""
+        return getDtype(self._precision)
+
+    def _children(self):
+        """Child elements and operators (found among the instance attributes)."""
+        out = []
+        for key, val in vars(self).items():
+            if key in ("_xp",):
+                continue
+            if isinstance(val, (list, tuple)):
+                out.extend(v for v in val if hasBackend(v))
+            elif hasBackend(val):
+                out.append(val)
+        return out
+
+    def _propagateBackend(self):
+        """Push useGPU/precision to children and move the element's own arrays."""
+        for child in self._children():
+            if child.useGPU != self._useGPU:
+                child.useGPU = self._useGPU
+            if child.precision != self._precision:
+                child.precision = self._precision
+        for key, val in list(vars(self).items()):
+            if isinstance(val, numpy.ndarray) or isDeviceArray(val):
+                object.__setattr__(self, key, self._moveArray(val))
+
+    def _moveArray(self, a):
+        if a.dtype.kind == "f":
+            return asArray(a, useGPU=self._useGPU, precision=self._precision)
+        if self._useGPU:
+            return self._xp.asarray(a)
+        return numpy.asarray(a.get() if isDeviceArray(a) else a)
+
+    def asArray(self, x):
+        """``x`` as an array of this element's backend and precision (explicit transfer)."""
+        return asArray(x, useGPU=self._useGPU, precision=self._precision)
+
+    # ------------------------------------------------------------------ sizes
+    def nTheta(self):
+        """Number of weights, i.e. ``theta.size``."""
+        raise NotImplementedError(f"{type(self).__name__} must provide nTheta()")
+
+    def sizeFeatIn(self):
+        """Shape of one input example (a tuple, e.g. ``(H, W, C)`` or ``(n,)``)."""
+        raise NotImplementedError(f"{type(self).__name__} must provide sizeFeatIn()")
+
+    def sizeFeatOut(self):
+        """Shape of one output example."""
+        raise NotImplementedError(f"{type(self).__name__} must provide sizeFeatOut()")
+
+    def numelFeatIn(self):
+        """Number of input features per example."""
+        return int(numpy.prod(self.sizeFeatIn()))
+
+    def numelFeatOut(self):
+        """Number of output features per example."""
+        return int(numpy.prod(self.sizeFeatOut()))
+
+    def initTheta(self, rng=None):
+        """Initial weights (flat 1-D array); ``rng`` is a seed or ``numpy.random.Generator``."""
+        raise NotImplementedError(f"{type(self).__name__} must provide initTheta()")
+
+    def split(self, theta):
+        """Views of ``theta`` for the element's parts (Meganet.m's order)."""
+        return (theta,)
+
+    # ------------------------------------------------------------------ forward
+    def forwardProp(self, theta, Y, doDerivative=True):
+        """Return ``(Z, tmp)`` with ``Z = f(theta, Y)``."""
+        raise NotImplementedError(f"{type(self).__name__} must provide forwardProp()")
+
+    # ------------------------------------------------------------------ J products
+    def Jthetamv(self, dtheta, theta, Y, tmp=None):
+        """``J_theta(theta, Y) dtheta``, shape ``(N, *sizeFeatOut())``."""
+        self._requireOverride("Jmv", ("Jthetamv", "JYmv"))
+        return self.Jmv(dtheta, None, theta, Y, tmp)
+
+    def JYmv(self, dY, theta, Y, tmp=None):
+        """``J_Y(theta, Y) dY``, shape ``(N, *sizeFeatOut())``."""
+        self._requireOverride("Jmv", ("Jthetamv", "JYmv"))
+        return self.Jmv(None, dY, theta, Y, tmp)
+
+    def Jmv(self, dtheta, dY, theta, Y, tmp=None):
+        """``J_theta dtheta + J_Y dY``; either direction may be ``None``."""
+        self._requireOverride(("Jthetamv", "JYmv"), "Jmv")
+        dZ = None
+        if dtheta is not None:
+            dZ = self.Jthetamv(dtheta, theta, Y, tmp)
+        if dY is not None:
+            dZY = self.JYmv(dY, theta, Y, tmp)
+            dZ = dZY if dZ is None else dZ + dZY
+        if dZ is None:
+            dZ = self._xp.zeros((Y.shape[0],) + tuple(self.sizeFeatOut()), dtype=self.dtype)
+        return dZ
+
+    def JthetaTmv(self, W, theta, Y, tmp=None, reduceDim=True):
+        """``J_theta^T W``: shape ``(nTheta,)``, or ``(N, nTheta)`` if not ``reduceDim``."""
+        self._requireOverride("JTmv", ("JthetaTmv", "JYTmv"))
+        return self.JTmv(W, theta, Y, tmp, doDerivative=(True, False), reduceDim=reduceDim)[0]
+
+    def JYTmv(self, W, theta, Y, tmp=None):
+        """``J_Y^T W``, shape ``(N, *sizeFeatIn())``."""
+        self._requireOverride("JTmv", ("JthetaTmv", "JYTmv"))
+        return self.JTmv(W, theta, Y, tmp, doDerivative=(False, True))[1]
+
+    def JTmv(self, W, theta, Y, tmp=None, doDerivative=(True, True), reduceDim=True):
+        """``(J_theta^T W, J_Y^T W)``; an entry is ``None`` if its flag is False."""
+        self._requireOverride(("JthetaTmv", "JYTmv"), "JTmv")
+        dth = self.JthetaTmv(W, theta, Y, tmp, reduceDim=reduceDim) if doDerivative[0] else None
+        dY = self.JYTmv(W, theta, Y, tmp) if doDerivative[1] else None
+        return dth, dY
+
+    def _requireOverride(self, needed, fallback):
+        """Avoid infinite recursion between the default implementations."""
+        cls = type(self)
+        needed = (needed,) if isinstance(needed, str) else needed
+        if all(getattr(cls, n) is getattr(AbstractMeganetElement, n) for n in needed):
+            fb = (fallback,) if isinstance(fallback, str) else fallback
+            raise NotImplementedError(
+                f"{cls.__name__} must implement {' and '.join(needed)} or {' and '.join(fb)}")
+
+    # ------------------------------------------------------------------ operators
+    def getJthetaOp(self, theta, Y, tmp=None):
+        """``J_theta`` at ``(theta, Y)`` as a :class:`~meganet.linops.LinearOperator`."""
+        from .linops.linearOperator import LinearOperator
+        m = (Y.shape[0],) + tuple(self.sizeFeatOut())
+        return LinearOperator(m, (self.nTheta(),),
+                              lambda v: self.Jthetamv(v, theta, Y, tmp),
+                              lambda w: self.JthetaTmv(w, theta, Y, tmp),
+                              useGPU=self.useGPU, precision=self.precision)
+
+    def getJYOp(self, theta, Y, tmp=None):
+        """``J_Y`` at ``(theta, Y)`` as a LinearOperator on arrays shaped like ``Y``."""
+        from .linops.linearOperator import LinearOperator
+        m = (Y.shape[0],) + tuple(self.sizeFeatOut())
+        return LinearOperator(m, tuple(Y.shape),
+                              lambda v: self.JYmv(v, theta, Y, tmp),
+                              lambda w: self.JYTmv(w, theta, Y, tmp),
+                              useGPU=self.useGPU, precision=self.precision)
+
+    def getJOp(self, theta, Y, tmp=None):
+        """``[J_theta, J_Y]`` on the flat vector ``[dtheta; dY.ravel()]``."""
+        from .linops.linearOperator import LinearOperator
+        nth = self.nTheta()
+        m = (Y.shape[0],) + tuple(self.sizeFeatOut())
+
+        def Amv(x):
+            return self.Jmv(x[:nth], x[nth:].reshape(Y.shape), theta, Y, tmp)
+
+        def ATmv(w):
+            dth, dY = self.JTmv(w, theta, Y, tmp)
+            return self._xp.concatenate([dth, dY.ravel()])
+
+        return LinearOperator(m, (nth + Y.size,), Amv, ATmv,
+                              useGPU=self.useGPU, precision=self.precision)
+
+    def linearizeTheta(self, theta, Y):
+        """Return ``(Z, J_theta)`` (forward propagation and its theta-Jacobian operator)."""
+        Z, tmp = self.forwardProp(theta, Y)
+        return Z, self.getJthetaOp(theta, Y, tmp)
+
+    def linearizeY(self, theta, Y):
+        """Return ``(Z, J_Y)``."""
+        Z, tmp = self.forwardProp(theta, Y)
+        return Z, self.getJYOp(theta, Y, tmp)
+
+    # ------------------------------------------------------------------ multilevel hooks
+    def prolongateWeights(self, theta):
+        """Weights for a finer time discretisation; identity for elements without time."""
+        return theta
+
+    def restrictConvStencils(self, theta):
+        """Weights for a coarser image resolution; identity if the element has no stencils."""
+        return theta
+
+    def prolongateConvStencils(self, theta):
+        """Weights for a finer image resolution; identity if the element has no stencils."""
+        return theta
+
+    # ------------------------------------------------------------------ validation
+    def _validateArgs(self, methodName, vals, nullable=False):
+        cls = type(self).__name__
+        N = None
+        for name in ("Y", "dY", "W", "Z", "dZ"):
+            v = vals.get(name)
+            if v is not None and hasattr(v, "shape") and len(v.shape) > 0:
+                N = v.shape[0]
+                break
+        for name, v in vals.items():
+            if v is None and (nullable and name in ("dtheta", "dY")):
+                continue
+            where = f"{cls}.{methodName}"
+            self._checkArray(v, name, where)
+            if name in _THETA_ARGS:
+                nth = self.nTheta()
+                if v.ndim != 1 or v.shape[0] != nth:
+                    raise ValueError(
+                        f"{where}: {name} must be a flat 1-D array of length nTheta={nth}; "
+                        f"got shape {_fmtShape(v.shape)}")
+                if name == "theta" and methodName == "forwardProp" and v.size:
+                    if not bool(self._xp.isfinite(v).all()):
+                        raise ValueError(f"{where}: theta contains non-finite values (NaN or Inf)")
+            else:
+                feat = tuple(self.sizeFeatIn() if name in _IN_ARGS else self.sizeFeatOut())
+                which = "sizeFeatIn" if name in _IN_ARGS else "sizeFeatOut"
+                if tuple(v.shape[1:]) != feat or v.ndim != len(feat) + 1 or v.shape[0] != N:
+                    raise ValueError(
+                        f"{where}: {name} must have shape (N,) + {which}() = "
+                        f"({N if N is not None else 'N'}, {', '.join(map(str, feat))}); "
+                        f"got {_fmtShape(v.shape)}")
+
+    def _checkArray(self, v, name, where):
+        xp = self._xp
+        if not isinstance(v, xp.ndarray):
+            kind = "device (useGPU=True)" if self._useGPU else "numpy (useGPU=False)"
+            got = "a device array" if isDeviceArray(v) else type(v).__name__
+            raise TypeError(f"{where}: {name} must be a {kind} array; got {got}")
+        if v.dtype != self.dtype:
+            raise TypeError(
+                f"{where}: {name} must have dtype {numpy.dtype(self.dtype).name} "
+                f"(precision={self._precision!r}); got {v.dtype}")
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(sizeFeatIn={tuple(self.sizeFeatIn())}, "
+                f"sizeFeatOut={tuple(self.sizeFeatOut())}, nTheta={self.nTheta()}, "
+                f"useGPU={self._useGPU}, precision={self._precision!r})")
+

@@ -1,0 +1,60 @@
+"""Base class of the linear kernels ``K(theta)`` (Meganet.m's ``KernelTypes``).
+
+A kernel is a linear operator ``K(theta)`` that depends linearly (affinely, for
+``Dense`` with an offset ``q``) on its weights. As an element its forward map is
+``Z = K(theta) Y``, so
+
+* ``JYmv(dY)   = K(theta) dY``        (``Amv``),
+* ``JYTmv(W)   = K(theta)^T W``       (``ATmv``),
+* ``Jthetamv(dtheta) = K(dtheta) Y``  (the linear part of ``K`` applied to ``Y``),
+* ``JthetaTmv(W)`` is kernel specific (a correlation of ``W`` with ``Y``).
+
+Subclasses implement ``Amv``, ``ATmv``, ``JthetaTmv`` and the sizes; they may override
+``Jthetamv`` when ``K`` has an offset.
+"""
+from ..element import AbstractMeganetElement
+from ..linops.linearOperator import LinearOperator
+
+__all__ = ["AbstractKernel"]
+
+
+class AbstractKernel(AbstractMeganetElement):
+    """Linear kernel element ``Z = K(theta) Y``."""
+
+    def Amv(self, theta, Y):
+        """``K(theta) Y`` for ``Y`` of shape ``(N, *sizeFeatIn())``."""
+        raise NotImplementedError(f"{type(self).__name__} must provide Amv()")
+
+    def ATmv(self, theta, Z):
+        """``K(theta)^T Z`` for ``Z`` of shape ``(N, *sizeFeatOut())``."""
+        raise NotImplementedError(f"{type(self).__name__} must provide ATmv()")
+
+    def getOp(self, theta):
+        """``K(theta)`` as a :class:`LinearOperator` on single examples or batches.
+
+        The operator's domain is one example, ``sizeFeatIn()``; a batch
+        ``(N, *sizeFeatIn())`` may be passed as well and is mapped example by example.
+        """
+        nIn, nOut = tuple(self.sizeFeatIn()), tuple(self.sizeFeatOut())
+
+        def batched(fun, shapeIn):
+            def apply(x):
+                if tuple(x.shape) == shapeIn:
+                    return fun(theta, x[None])[0]
+                return fun(theta, x)
+            return apply
+
+        return LinearOperator(nOut, nIn, batched(self.Amv, nIn), batched(self.ATmv, nOut),
+                              useGPU=self.useGPU, precision=self.precision)
+
+    def forwardProp(self, theta, Y, doDerivative=True):
+        return self.Amv(theta, Y), None
+
+    def Jthetamv(self, dtheta, theta, Y, tmp=None):
+        return self.Amv(dtheta, Y)
+
+    def JYmv(self, dY, theta, Y, tmp=None):
+        return self.Amv(theta, dY)
+
+    def JYTmv(self, W, theta, Y, tmp=None):
+        return self.ATmv(theta, W)

@@ -1,0 +1,176 @@
+"""Matrix-free linear operators with tensor-shaped domain and range.
+
+Meganet.m's ``LinearOperator``: an operator ``A`` from arrays of shape ``n`` to arrays of
+shape ``m`` given by two functions, ``Amv(x) = A x`` and ``ATmv(y) = A^T y``.
+Operators compose with ``@``, add, subtract, scale, and transpose with ``.T``.
+
+Why not ``scipy.sparse.linalg.LinearOperator`` as the base class: SciPy's operator (and
+CuPy's counterpart) only knows flat 2-D shapes, coerces its inputs with
+``numpy.asarray`` (which a device array refuses), and picks the array module at
+construction; meganet's operators act on tensors (``(N, H, W, C)`` batches,
+``(nTheta,)`` weights) on either backend. :meth:`LinearOperator.toScipy` gives the
+SciPy (or CuPy) view on flat vectors for use with SciPy's iterative solvers.
+"""
+import numpy
+
+from ..backend import checkPrecision, checkUseGPU, getDtype
+
+__all__ = ["LinearOperator"]
+
+
+def _asShape(s):
+    if isinstance(s, (int, numpy.integer)):
+        return (int(s),)
+    return tuple(int(v) for v in s)
+
+
+class LinearOperator:
+    """Linear operator ``A: R^n -> R^m`` given by its action and its adjoint action.
+
+    Parameters
+    ----------
+    m, n : int or tuple of int
+        Shapes of the range (output) and domain (input).
+    Amv : callable
+        ``x -> A x`` for ``x`` of shape ``n``.
+    ATmv : callable, optional
+        ``y -> A^T y`` for ``y`` of shape ``m``.
+    useGPU, precision :
+        Backend of the arrays the operator acts on.
+    """
+
+    def __init__(self, m, n, Amv, ATmv=None, useGPU=False, precision="double"):
+        self.m = _asShape(m)
+        self.n = _asShape(n)
+        self._Amv = Amv
+        self._ATmv = ATmv
+        self._useGPU = checkUseGPU(useGPU)
+        self._precision = checkPrecision(precision)
+
+    # backend attributes (so elements can push their settings to operators they hold)
+    @property
+    def useGPU(self):
+        return self._useGPU
+
+    @useGPU.setter
+    def useGPU(self, value):
+        self._useGPU = checkUseGPU(value)
+        self._onBackendChange()
+
+    @property
+    def precision(self):
+        return self._precision
+
+    @precision.setter
+    def precision(self, value):
+        self._precision = checkPrecision(value)
+        self._onBackendChange()
+
+    @property
+    def dtype(self):
+        return getDtype(self._precision)
+
+    def _onBackendChange(self):
+        """Hook for operators that hold arrays."""
+
+    @property
+    def shape(self):
+        """``(prod(m), prod(n))`` as for a matrix."""
+        return (int(numpy.prod(self.m)), int(numpy.prod(self.n)))
+
+    def Amv(self, x):
+        """Apply the operator."""
+        return self._Amv(x)
+
+    def ATmv(self, y):
+        """Apply the adjoint."""
+        if self._ATmv is None:
+            raise NotImplementedError(f"{type(self).__name__}: no adjoint (ATmv) was given")
+        return self._ATmv(y)
+
+    def __matmul__(self, other):
+        if isinstance(other, LinearOperator):
+            return _composition(self, other)
+        return self.Amv(other)
+
+    def __call__(self, x):
+        return self.Amv(x)
+
+    @property
+    def T(self):
+        """The adjoint operator."""
+        return LinearOperator(self.n, self.m, self.ATmv, self.Amv,
+                              useGPU=self._useGPU, precision=self._precision)
+
+    def transpose(self):
+        return self.T
+
+    def __add__(self, other):
+        if not isinstance(other, LinearOperator):
+            return NotImplemented
+        _sameShape(self, other, "+")
+        return LinearOperator(self.m, self.n, lambda x: self.Amv(x) + other.Amv(x),
+                              lambda y: self.ATmv(y) + other.ATmv(y),
+                              useGPU=self._useGPU, precision=self._precision)
+
+    def __sub__(self, other):
+        if not isinstance(other, LinearOperator):
+            return NotImplemented
+        _sameShape(self, other, "-")
+        return LinearOperator(self.m, self.n, lambda x: self.Amv(x) - other.Amv(x),
+                              lambda y: self.ATmv(y) - other.ATmv(y),
+                              useGPU=self._useGPU, precision=self._precision)
+
+    def __neg__(self):
+        return (-1.0) * self
+
+    def __mul__(self, alpha):
+        if isinstance(alpha, LinearOperator):
+            return _composition(self, alpha)
+        if not numpy.isscalar(alpha):
+            return NotImplemented
+        return LinearOperator(self.m, self.n, lambda x: alpha * self.Amv(x),
+                              lambda y: alpha * self.ATmv(y),
+                              useGPU=self._useGPU, precision=self._precision)
+
+    __rmul__ = __mul__
+
+    def toDense(self):
+        """The operator as a dense host matrix of shape ``self.shape`` (for small operators)."""
+        from ..backend import asArray, toHost
+        ncol = self.shape[1]
+        cols = []
+        for j in range(ncol):
+            e = numpy.zeros(ncol)
+            e[j] = 1.0
+            x = asArray(e.reshape(self.n), useGPU=self._useGPU, precision=self._precision)
+            cols.append(toHost(self.Amv(x)).ravel())
+        return numpy.stack(cols, axis=1) if cols else numpy.zeros(self.shape)
+
+    def toScipy(self):
+        """A ``scipy.sparse.linalg.LinearOperator`` (CuPy's on the GPU) on flat vectors."""
+        if self._useGPU:  # pragma: no cover - needs a GPU
+            from cupyx.scipy.sparse.linalg import LinearOperator as SLO
+        else:
+            from scipy.sparse.linalg import LinearOperator as SLO
+        m, n = self.m, self.n
+        return SLO(self.shape, dtype=self.dtype,
+                   matvec=lambda x: self.Amv(x.reshape(n)).reshape(-1),
+                   rmatvec=lambda y: self.ATmv(y.reshape(m)).reshape(-1))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(m={self.m}, n={self.n})"
+
+
+def _sameShape(A, B, op):
+    if A.m != B.m or A.n != B.n:
+        raise ValueError(f"LinearOperator {op}: shapes differ: (m={A.m}, n={A.n}) vs "
+                         f"(m={B.m}, n={B.n})")
+
+
+def _composition(A, B):
+    if int(numpy.prod(A.n)) != int(numpy.prod(B.m)):
+        raise ValueError(f"LinearOperator @: inner sizes differ: A.n={A.n}, B.m={B.m}")
+    return LinearOperator(A.m, B.n, lambda x: A.Amv(B.Amv(x).reshape(A.n)),
+                          lambda y: B.ATmv(A.ATmv(y).reshape(B.m)),
+                          useGPU=A.useGPU, precision=A.precision)

@@ -1,0 +1,1 @@
+"""Testing aids shipped with meganet (the device-like backend)."""

@@ -1,0 +1,222 @@
+"""A NumPy-backed array module that behaves like a device (CuPy-like) module.
+
+Its purpose is to run the ``useGPU=True`` code paths on machines without a GPU and to
+make host/device mixing bugs fail loudly, as they would on a real GPU:
+
+* ``numpy.asarray(device_array)`` (and anything else that needs ``__array__``) raises
+  ``TypeError``, like CuPy's "Implicit conversion to a NumPy array is not allowed".
+* Mixing a device array with a ``numpy.ndarray`` in an operation or function call
+  raises ``TypeError`` (CuPy refuses ``cupy_array + numpy_array``).
+* Reductions return 0-d device arrays (as CuPy), not NumPy scalars.
+* Explicit transfers are allowed: ``fakedevice.asarray(host)`` (host to device) and
+  ``device_array.get()`` / ``fakedevice.asnumpy(device_array)`` (device to host).
+
+Select it with ``MEGANET_DEVICE_MODULE=meganet.testing.fakedevice``; then
+``useGPU=True`` elements compute through it.
+"""
+import sys
+import types
+
+import numpy
+from numpy.lib.mixins import NDArrayOperatorsMixin
+
+__all__ = ["ndarray", "asnumpy", "get_array_module", "is_available"]
+
+_ALLOW_HOST = {"asarray", "array", "asanyarray", "ascontiguousarray", "asfortranarray"}
+
+
+class DeviceMixingError(TypeError):
+    """Raised when a host (NumPy) array meets a device array."""
+
+
+def _hostError(where):
+    return DeviceMixingError(
+        f"{where}: a numpy.ndarray was mixed with device arrays; move it explicitly "
+        "with xp.asarray(...) (as CuPy requires)")
+
+
+def _unwrap(obj, where, allowHost=False):
+    if isinstance(obj, ndarray):
+        return obj._a
+    if isinstance(obj, numpy.ndarray):
+        if allowHost:
+            return obj
+        raise _hostError(where)
+    if isinstance(obj, (list, tuple)):
+        vals = [_unwrap(o, where, allowHost) for o in obj]
+        return type(obj)(vals) if isinstance(obj, tuple) else vals
+    if isinstance(obj, dict):
+        return {k: _unwrap(v, where, allowHost) for k, v in obj.items()}
+    return obj
+
+
+def _wrap(obj):
+    if isinstance(obj, numpy.ndarray):
+        return ndarray(obj)
+    if isinstance(obj, numpy.generic) and not isinstance(obj, (numpy.str_, numpy.bytes_)):
+        return ndarray(numpy.asarray(obj))
+    if isinstance(obj, tuple):
+        if hasattr(obj, "_fields"):  # namedtuple results (e.g. linalg.svd)
+            return type(obj)(*[_wrap(o) for o in obj])
+        return tuple(_wrap(o) for o in obj)
+    if isinstance(obj, list):
+        return [_wrap(o) for o in obj]
+    return obj
+
+
+class ndarray(NDArrayOperatorsMixin):
+    """Device array: wraps a NumPy array and refuses implicit host conversion."""
+
+    __slots__ = ("_a",)
+    __array_priority__ = 1000
+
+    def __init__(self, a):
+        if not isinstance(a, numpy.ndarray):
+            raise TypeError(f"fakedevice.ndarray wraps numpy.ndarray, got {type(a).__name__}")
+        object.__setattr__(self, "_a", a)
+
+    # -- explicit transfers ------------------------------------------------------------
+    def get(self):
+        """Copy to the host (as ``cupy.ndarray.get``)."""
+        return self._a.copy()
+
+    # -- refusal of implicit conversion ------------------------------------------------
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "Implicit conversion to a NumPy array is not allowed. Please use `.get()` "
+            "to construct a NumPy array explicitly.")
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        where = f"ufunc {ufunc.__name__}.{method}"
+        raw = _unwrap(inputs, where)
+        if "out" in kwargs:
+            kwargs["out"] = _unwrap(kwargs["out"], where)
+        return _wrap(getattr(ufunc, method)(*raw, **kwargs))
+
+    def __array_function__(self, func, types_, args, kwargs):
+        where = f"numpy.{func.__name__}"
+        return _wrap(func(*_unwrap(args, where), **_unwrap(kwargs, where)))
+
+    # -- basic attributes --------------------------------------------------------------
+    shape = property(lambda self: self._a.shape)
+    dtype = property(lambda self: self._a.dtype)
+    ndim = property(lambda self: self._a.ndim)
+    size = property(lambda self: self._a.size)
+    nbytes = property(lambda self: self._a.nbytes)
+    itemsize = property(lambda self: self._a.itemsize)
+    strides = property(lambda self: self._a.strides)
+    flags = property(lambda self: self._a.flags)
+    T = property(lambda self: ndarray(self._a.T))
+    real = property(lambda self: _wrap(self._a.real))
+    imag = property(lambda self: _wrap(self._a.imag))
+
+    def __getattr__(self, name):
+        if name.startswith("__"):  # no __array_interface__ & co.: no implicit conversion
+            raise AttributeError(name)
+        attr = getattr(self._a, name)
+        if callable(attr):
+            def method(*args, **kwargs):
+                where = f"ndarray.{name}"
+                return _wrap(attr(*_unwrap(args, where), **_unwrap(kwargs, where)))
+            return method
+        return _wrap(attr)
+
+    # -- indexing ----------------------------------------------------------------------
+    def __getitem__(self, key):
+        return _wrap(self._a[_unwrap(key, "ndarray.__getitem__", allowHost=True)])
+
+    def __setitem__(self, key, value):
+        # host -> device assignment is an explicit (allowed) transfer in CuPy
+        self._a[_unwrap(key, "ndarray.__setitem__", allowHost=True)] = _unwrap(
+            value, "ndarray.__setitem__", allowHost=True)
+
+    def __len__(self):
+        return len(self._a)
+
+    def __iter__(self):
+        for row in self._a:
+            yield _wrap(row)
+
+    # -- scalar conversion (synchronising, allowed for size-1 arrays as in CuPy) --------
+    def __float__(self):
+        return float(self._a)
+
+    def __int__(self):
+        return int(self._a)
+
+    def __bool__(self):
+        return bool(self._a)
+
+    def __complex__(self):
+        return complex(self._a)
+
+    def __repr__(self):
+        return "fakedevice." + repr(self._a)
+
+    def __str__(self):
+        return str(self._a)
+
+    def __copy__(self):
+        return ndarray(self._a.copy())
+
+    def __deepcopy__(self, memo):
+        return ndarray(self._a.copy())
+
+    def __reduce__(self):
+        return (ndarray, (self._a.copy(),))
+
+
+def asnumpy(a):
+    """Copy a device array to the host (``cupy.asnumpy``)."""
+    if isinstance(a, ndarray):
+        return a.get()
+    return numpy.asarray(a)
+
+
+def get_array_module(*args):
+    """``cupy.get_array_module``: this module if any argument is a device array."""
+    for a in args:
+        if isinstance(a, ndarray):
+            return sys.modules[__name__]
+    return numpy
+
+
+def is_available():
+    """The fake device is always available."""
+    return True
+
+
+def _wrapFunction(fn, name, allowHost):
+    def wrapped(*args, **kwargs):
+        where = f"fakedevice.{name}"
+        res = fn(*_unwrap(args, where, allowHost), **_unwrap(kwargs, where, allowHost))
+        return _wrap(res)
+    wrapped.__name__ = name
+    wrapped.__doc__ = getattr(fn, "__doc__", None)
+    return wrapped
+
+
+def _wrapAttribute(source, name, prefix=""):
+    obj = getattr(source, name)
+    if isinstance(obj, types.ModuleType):
+        return _SubModule(obj, prefix + name + ".")
+    if isinstance(obj, type) or not callable(obj):
+        return obj  # dtypes, constants (pi, inf, newaxis), classes
+    return _wrapFunction(obj, prefix + name, allowHost=(name in _ALLOW_HOST and not prefix))
+
+
+class _SubModule:
+    """Wraps numpy sub-modules (fft, linalg, random) in the same way."""
+
+    def __init__(self, mod, prefix):
+        self._mod = mod
+        self._prefix = prefix
+
+    def __getattr__(self, name):
+        return _wrapAttribute(self._mod, name, self._prefix)
+
+
+def __getattr__(name):  # PEP 562: every other numpy name, wrapped
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return _wrapAttribute(numpy, name)

@@ -1,0 +1,63 @@
+"""Adjoint test ``<A v, w> = <v, A^T w>``: ``checkAdjoint`` (Meganet.m's checkAdjoint)."""
+import numpy
+
+from ..backend import getArrayModule, getArrayModuleOf, toHost
+
+__all__ = ["checkAdjoint"]
+
+
+def _dot(a, b):
+    a = toHost(a).ravel().astype(numpy.float64)
+    b = toHost(b).ravel().astype(numpy.float64)
+    return float(a @ b)
+
+
+def checkAdjoint(A, useGPU=None, precision=None, rng=None, out=False, tol=None):
+    """Check that ``A.T`` is the adjoint of ``A`` with random ``v`` and ``w``.
+
+    Parameters
+    ----------
+    A : LinearOperator or 2-D array
+    useGPU, precision : optional
+        Backend of the random vectors; by default the operator's (or the matrix's).
+    rng : seed or numpy.random.Generator, optional
+    out : bool
+        Print the two inner products and the relative error.
+    tol : float, optional
+        Relative error allowed; 1e-10 in double and 1e-5 in single precision.
+
+    Returns
+    -------
+    isOK : bool
+    err : float
+        ``|<v, A^T w> - <w, A v>| / |<v, A^T w>|``.
+    """
+    g = numpy.random.default_rng(rng)
+    if hasattr(A, "Amv") and hasattr(A, "n"):
+        useGPU = A.useGPU if useGPU is None else useGPU
+        precision = A.precision if precision is None else precision
+        xp = getArrayModule(useGPU)
+        dtype = numpy.float32 if precision == "single" else numpy.float64
+        v = xp.asarray(g.standard_normal(A.n).astype(dtype))
+        Av = A @ v
+        w = xp.asarray(g.standard_normal(Av.shape).astype(dtype))
+        ATw = A.T @ w
+    elif hasattr(A, "ndim") and A.ndim == 2:
+        xp = getArrayModuleOf(A)
+        dtype = A.dtype
+        v = xp.asarray(g.standard_normal(A.shape[1]).astype(dtype))
+        Av = A @ v
+        w = xp.asarray(g.standard_normal(Av.shape).astype(dtype))
+        ATw = A.T @ w
+    else:
+        raise TypeError(f"checkAdjoint: A must be a LinearOperator or a matrix; got {type(A).__name__}")
+    t1 = _dot(v, ATw)
+    t2 = _dot(w, Av)
+    err = abs(t1 - t2) / (abs(t1) if t1 != 0 else 1.0)
+    if tol is None:
+        tol = 1e-10 if numpy.dtype(dtype) == numpy.float64 else 1e-5
+    isOK = err < tol
+    if out:
+        print(f"<v, A^T w> = {t1:.16e}\n<A v, w>   = {t2:.16e}\nrelative error {err:.3e} "
+              f"(tol {tol:.0e}): {'PASSED' if isOK else 'FAILED'}")
+    return bool(isOK), err
