@@ -1,1 +1,2 @@
-"""(to be filled)"""
+"""loss (filled in by the corresponding modules)."""
+__all__ = []

@@ -1,1 +1,2 @@
-"""(to be filled)"""
+"""objectives (filled in by the corresponding modules)."""
+__all__ = []

@@ -1,1 +1,2 @@
-"""(to be filled)"""
+"""optim (filled in by the corresponding modules)."""
+__all__ = []
