@@ -58,3 +58,12 @@ class AbstractKernel(AbstractMeganetElement):
 
     def JYTmv(self, W, theta, Y, tmp=None):
         return self.ATmv(theta, W)
+
+    def JthetaATmv(self, dtheta, theta, Z):
+        """Derivative of ``K(theta)^T Z`` with respect to ``theta`` in direction ``dtheta``.
+
+        Equals ``ATmv(dtheta, Z)`` for kernels linear in ``theta``; kernels with an offset
+        (``Dense`` with ``q``) override it. Its adjoint is ``JthetaTmv(Z, theta, Y=W)``:
+        ``<W, K(dtheta)^T Z> = <K(dtheta) W, Z>``. Used by layers with ``K^T`` (``DoubleSymLayer``).
+        """
+        return self.ATmv(dtheta, Z)

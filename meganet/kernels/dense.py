@@ -90,6 +90,9 @@ class Dense(AbstractKernel):
     def Jthetamv(self, dtheta, theta, Y, tmp=None):
         return Y @ self._matrix(dtheta, offset=False).T
 
+    def JthetaATmv(self, dtheta, theta, Z):
+        return Z @ self._matrix(dtheta, offset=False)
+
     def JthetaTmv(self, W, theta, Y, tmp=None, reduceDim=True):
         if reduceDim:
             g = (W.T @ Y).reshape(-1)

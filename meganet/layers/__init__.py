@@ -1,2 +1,6 @@
-"""layers (filled in by the corresponding modules)."""
-__all__ = []
+"""Layers: kernel-based layers, normalization and reshaping (Meganet.m's layers)."""
+from .singleLayer import SingleLayer
+from .doubleLayer import DoubleLayer
+from .doubleSymLayer import DoubleSymLayer
+
+__all__ = ["SingleLayer", "DoubleLayer", "DoubleSymLayer"]

@@ -1,0 +1,171 @@
+"""``DoubleSymLayer``: the symmetric layer of the PDE-motivated networks (paper, eq. 6)."""
+from ..activations import tanhActivation
+from ..element import AbstractMeganetElement
+from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, nBias, prepareBias,
+                          resolveBackend, splitTheta)
+
+__all__ = ["DoubleSymLayer"]
+
+
+class DoubleSymLayer(AbstractMeganetElement):
+    """Symmetric layer ``F(theta, Y) = -K^T sigma(N1(K Y) + Bin theta2)`` (Meganet.m's ``doubleSymLayer``).
+
+    Forward map (``K = K(theta1)``; features keep their shape ``K.sizeFeatIn()``)::
+
+        U  = K Y;   V = N1(theta4, U) + Bin theta2;   A = sigma(V)
+        P  = -K^T A
+        Z  = N2(theta5, P) + Bout theta3
+
+    ``theta = [theta1; theta2; theta3; theta4; theta5]`` (K, Bin, Bout, normLayer1, normLayer2).
+    Without normalization and biases, ``J_Y = -K^T diag(sigma'(V)) K`` is symmetric negative
+    semi-definite for monotone ``sigma`` -- the basis of the parabolic network's stability.
+
+    Derivatives (``sigma' = sigma'(V)``)::
+
+        J dtheta,dY:  dU = K(dtheta1) Y + K dY;  dV = J_N1 [dtheta4; dU] + Bin dtheta2
+                      dP = -(K^T (sigma' * dV) + K(dtheta1)^T A)
+                      dZ = J_N2 [dtheta5; dP] + Bout dtheta3
+        J^T W:        theta3 <- Bout^T sum_n W;   (theta5, G) <- J_N2^T W
+                      S = -sigma' * (K G);        theta2 <- Bin^T sum_n S
+                      (theta4, S) <- J_N1^T S
+                      theta1 <- J_K^T(S; Y) - J_K^T(A; G)     (J_K^T(X; Y): kernel JthetaTmv)
+                      Y <- K^T S
+
+    Parameters
+    ----------
+    K : kernel element
+    activation : callable, default tanhActivation
+    Bin : None, matrix or LinearOperator on ``K.sizeFeatOut()`` features
+    Bout : None, matrix or LinearOperator on ``K.sizeFeatIn()`` features
+    normLayer1 : element on ``K.sizeFeatOut()`` features, optional
+    normLayer2 : element on ``K.sizeFeatIn()`` features, optional
+    storeInterm : bool, default False
+        Return the intermediates ``(U, tmpN1, A, sigma', P, tmpN2)`` as ``tmp``.
+    useGPU, precision : optional (default: the kernel's)
+    """
+
+    def __init__(self, K, activation=tanhActivation, Bin=None, Bout=None, normLayer1=None,
+                 normLayer2=None, storeInterm=False, useGPU=None, precision=None):
+        useGPU, precision = resolveBackend(useGPU, precision, [K])
+        super().__init__(useGPU=useGPU, precision=precision)
+        name = type(self).__name__
+        if not callable(activation):
+            raise TypeError(f"{name}: activation must be callable; got {type(activation).__name__}")
+        self.K = K
+        self.activation = activation
+        self.Bin = prepareBias(Bin, K.sizeFeatOut(), name, "Bin")
+        self.Bout = prepareBias(Bout, K.sizeFeatIn(), name, "Bout")
+        checkNormLayer(normLayer1, K.sizeFeatOut(), name, "normLayer1", "kernel output shape")
+        checkNormLayer(normLayer2, K.sizeFeatIn(), name, "normLayer2", "kernel input shape")
+        self.normLayer1 = normLayer1
+        self.normLayer2 = normLayer2
+        self.storeInterm = bool(storeInterm)
+        self._propagateBackend()
+
+    def _sizes(self):
+        n4 = self.normLayer1.nTheta() if self.normLayer1 is not None else 0
+        n5 = self.normLayer2.nTheta() if self.normLayer2 is not None else 0
+        return (self.K.nTheta(), nBias(self.Bin), nBias(self.Bout), n4, n5)
+
+    def nTheta(self):
+        return sum(self._sizes())
+
+    def split(self, theta):
+        """``(theta_K, theta_Bin, theta_Bout, theta_normLayer1, theta_normLayer2)``."""
+        return splitTheta(theta, self._sizes())
+
+    def sizeFeatIn(self):
+        return tuple(self.K.sizeFeatIn())
+
+    def sizeFeatOut(self):
+        return tuple(self.K.sizeFeatIn())
+
+    def initTheta(self, rng=None):
+        """Kernel init, zero biases, normalization layers' inits."""
+        xp = self.xp
+        parts = [self.K.initTheta(rng=rng), xp.zeros(nBias(self.Bin) + nBias(self.Bout), dtype=self.dtype)]
+        for nl in (self.normLayer1, self.normLayer2):
+            if nl is not None:
+                parts.append(nl.initTheta(rng=rng))
+        return xp.concatenate(parts)
+
+    def _forward(self, theta, Y, doDerivative):
+        th1, th2, th3, th4, th5 = self.split(theta)
+        U = self.K.Amv(th1, Y)
+        V, tmpN1 = U, None
+        if self.normLayer1 is not None:
+            V, tmpN1 = self.normLayer1.forwardProp(th4, U, doDerivative=doDerivative)
+        if th2.size:
+            V = V + biasApply(self.Bin, th2, self.K.sizeFeatOut())
+        A, dA = self.activation(V, doDerivative=doDerivative)
+        P = -self.K.ATmv(th1, A)
+        Z, tmpN2 = P, None
+        if self.normLayer2 is not None:
+            Z, tmpN2 = self.normLayer2.forwardProp(th5, P, doDerivative=doDerivative)
+        if th3.size:
+            Z = Z + biasApply(self.Bout, th3, self.sizeFeatOut())
+        return Z, (U, tmpN1, A, dA, P, tmpN2)
+
+    def forwardProp(self, theta, Y, doDerivative=True):
+        Z, tmp = self._forward(theta, Y, doDerivative)
+        return Z, (tmp if (doDerivative and self.storeInterm) else None)
+
+    def _temps(self, theta, Y, tmp):
+        return self._forward(theta, Y, True)[1] if tmp is None else tmp
+
+    def Jmv(self, dtheta, dY, theta, Y, tmp=None):
+        U, tmpN1, A, dA, P, tmpN2 = self._temps(theta, Y, tmp)
+        th1, th2, th3, th4, th5 = self.split(theta)
+        hasTh = dtheta is not None
+        if hasTh:
+            dth1, dth2, dth3, dth4, dth5 = self.split(dtheta)
+        dU = self.K.Jthetamv(dth1, th1, Y) if hasTh else None
+        if dY is not None:
+            KdY = self.K.Amv(th1, dY)
+            dU = KdY if dU is None else dU + KdY
+        if dU is None:
+            return self.xp.zeros_like(P)
+        if self.normLayer1 is not None:
+            dU = self.normLayer1.Jmv(dth4 if hasTh else None, dU, th4, U, tmpN1)
+        if hasTh and dth2.size:
+            dU = dU + biasApply(self.Bin, dth2, self.K.sizeFeatOut())
+        dP = -self.K.ATmv(th1, dA * dU)
+        if hasTh:
+            dP = dP - self.K.JthetaATmv(dth1, th1, A)
+        if self.normLayer2 is not None:
+            dP = self.normLayer2.Jmv(dth5 if hasTh else None, dP, th5, P, tmpN2)
+        if hasTh and dth3.size:
+            dP = dP + biasApply(self.Bout, dth3, self.sizeFeatOut())
+        return dP
+
+    def JTmv(self, W, theta, Y, tmp=None, doDerivative=(True, True), reduceDim=True):
+        U, tmpN1, A, dA, P, tmpN2 = self._temps(theta, Y, tmp)
+        th1, th2, th3, th4, th5 = self.split(theta)
+        wantTh = doDerivative[0]
+        dth3 = biasApplyT(self.Bout, W, reduceDim) if (wantTh and self.Bout is not None) else None
+        G, dth5 = W, None
+        if self.normLayer2 is not None:
+            dth5, G = self.normLayer2.JTmv(W, th5, P, tmpN2, doDerivative=(wantTh, True),
+                                           reduceDim=reduceDim)
+        S = -(dA * self.K.Amv(th1, G))
+        dth2 = biasApplyT(self.Bin, S, reduceDim) if (wantTh and self.Bin is not None) else None
+        dth4 = None
+        if self.normLayer1 is not None:
+            dth4, S = self.normLayer1.JTmv(S, th4, U, tmpN1, doDerivative=(wantTh, True),
+                                           reduceDim=reduceDim)
+        dY = self.K.JYTmv(S, th1, Y) if doDerivative[1] else None
+        dth = None
+        if wantTh:
+            dth1 = (self.K.JthetaTmv(S, th1, Y, reduceDim=reduceDim)
+                    - self.K.JthetaTmv(A, th1, G, reduceDim=reduceDim))
+            parts = [p for p in (dth1, dth2, dth3, dth4, dth5) if p is not None]
+            dth = self.xp.concatenate(parts, axis=0 if reduceDim else 1)
+        return dth, dY
+
+    def restrictConvStencils(self, theta):
+        n = self.K.nTheta()
+        return self.xp.concatenate([self.K.restrictConvStencils(theta[:n]), theta[n:]])
+
+    def prolongateConvStencils(self, theta):
+        n = self.K.nTheta()
+        return self.xp.concatenate([self.K.prolongateConvStencils(theta[:n]), theta[n:]])

@@ -1,0 +1,159 @@
+"""SingleLayer, DoubleLayer and DoubleSymLayer: derivatives in every configuration and values."""
+import numpy as np
+import pytest
+
+import meganet as mg
+from helpers import assertElementDerivatives, randn
+
+ACTS = [mg.tanhActivation, mg.reluActivation, mg.identityActivation, mg.smoothReluActivation]
+ACT_IDS = [a.__name__ for a in ACTS]
+
+
+def _Bmat(n, nb, seed=0):
+    return np.random.default_rng(seed).standard_normal((n, nb))
+
+
+# ---------------------------------------------------------------- SingleLayer
+@pytest.mark.parametrize("act", ACTS, ids=ACT_IDS)
+@pytest.mark.parametrize("bias", ["none", "Bin", "Bout", "both"])
+@pytest.mark.parametrize("storeInterm", [False, True])
+def test_single_layer_dense(act, bias, storeInterm, useGPU):
+    K = mg.Dense((5, 4), useGPU=useGPU)
+    kw = {}
+    if bias in ("Bin", "both"):
+        kw["Bin"] = _Bmat(5, 2, 1)
+    if bias in ("Bout", "both"):
+        kw["Bout"] = _Bmat(5, 3, 2)
+    L = mg.SingleLayer(K, activation=act, storeInterm=storeInterm, **kw)
+    assert L.nTheta() == 20 + (2 if "Bin" in kw else 0) + (3 if "Bout" in kw else 0)
+    assertElementDerivatives(L, nEx=4)
+    assertElementDerivatives(L, nEx=1)
+
+
+def test_single_layer_values(rng):
+    K = mg.Dense((3, 4))
+    Bin, Bout = _Bmat(3, 2, 1), _Bmat(3, 1, 2)
+    L = mg.SingleLayer(K, activation=mg.tanhActivation, Bin=Bin, Bout=Bout)
+    th = rng.standard_normal(L.nTheta())
+    thK, thBin, thBout, thN = L.split(th)
+    assert thK.size == 12 and thBin.size == 2 and thBout.size == 1 and thN.size == 0
+    Y = rng.standard_normal((6, 4))
+    Z, tmp = L.forwardProp(th, Y)
+    ref = np.tanh(Y @ thK.reshape(3, 4).T + Bin @ thBin) + Bout @ thBout
+    np.testing.assert_allclose(Z, ref, rtol=1e-13)
+    assert tmp is None
+    th0 = L.initTheta(rng=0)
+    assert np.all(th0[12:] == 0)
+
+
+# ---------------------------------------------------------------- DoubleLayer
+@pytest.mark.parametrize("acts", [(mg.tanhActivation, mg.tanhActivation),
+                                  (mg.reluActivation, mg.identityActivation),
+                                  (mg.smoothReluActivation, mg.tanhActivation)],
+                         ids=["tanh-tanh", "relu-id", "srelu-tanh"])
+@pytest.mark.parametrize("biases", [(), ("Bin1",), ("Bin2",), ("Bout",), ("Bin1", "Bin2", "Bout")],
+                         ids=["nobias", "Bin1", "Bin2", "Bout", "all"])
+def test_double_layer_dense(acts, biases, useGPU):
+    K1 = mg.Dense((5, 4), useGPU=useGPU)
+    K2 = mg.Dense((3, 5), useGPU=useGPU)
+    sizes = {"Bin1": 5, "Bin2": 3, "Bout": 3}
+    kw = {b: _Bmat(sizes[b], 2, i) for i, b in enumerate(biases)}
+    L = mg.DoubleLayer(K1, K2, activation1=acts[0], activation2=acts[1], **kw)
+    assert L.sizeFeatIn() == (4,) and L.sizeFeatOut() == (3,)
+    assertElementDerivatives(L, nEx=4)
+    assertElementDerivatives(L, nEx=1)
+
+
+def test_double_layer_values(rng):
+    K1, K2 = mg.Dense((5, 4)), mg.Dense((3, 5))
+    B = _Bmat(3, 1)
+    L = mg.DoubleLayer(K1, K2, Bout=B, storeInterm=True)
+    th = rng.standard_normal(L.nTheta())
+    t1, t2, t3, t4, t5, t6, t7 = L.split(th)
+    Y = rng.standard_normal((2, 4))
+    Z, tmp = L.forwardProp(th, Y)
+    ref = np.tanh(np.tanh(Y @ t1.reshape(5, 4).T) @ t2.reshape(3, 5).T) + B @ t5
+    np.testing.assert_allclose(Z, ref, rtol=1e-13)
+    assert tmp is not None
+    assert np.allclose(L.initTheta(rng=0)[35:], 0.1)
+
+
+# ---------------------------------------------------------------- DoubleSymLayer
+@pytest.mark.parametrize("act", ACTS, ids=ACT_IDS)
+@pytest.mark.parametrize("bias", ["none", "Bin", "Bout", "both"])
+def test_double_sym_layer_dense(act, bias, useGPU):
+    K = mg.Dense((6, 4), useGPU=useGPU)
+    kw = {}
+    if bias in ("Bin", "both"):
+        kw["Bin"] = _Bmat(6, 3, 1)
+    if bias in ("Bout", "both"):
+        kw["Bout"] = _Bmat(4, 2, 2)
+    L = mg.DoubleSymLayer(K, activation=act, **kw)
+    assert L.sizeFeatIn() == L.sizeFeatOut() == (4,)
+    assertElementDerivatives(L, nEx=4)
+    assertElementDerivatives(L, nEx=1)
+    assertElementDerivatives(mg.DoubleSymLayer(K, activation=act, storeInterm=True, **kw), nEx=2)
+
+
+def test_double_sym_layer_with_offset_kernel(useGPU):
+    """The K^T-derivative must use the linear part of K (Dense with an offset q)."""
+    K = mg.getDenseAntiSym(4, useGPU=useGPU)
+    assertElementDerivatives(mg.DoubleSymLayer(K, activation=mg.tanhActivation), nEx=3)
+
+
+def test_double_sym_layer_values_and_symmetry(rng):
+    K = mg.Dense((6, 4))
+    Bin = _Bmat(6, 1)
+    L = mg.DoubleSymLayer(K, activation=mg.tanhActivation, Bin=Bin)
+    th = rng.standard_normal(L.nTheta())
+    tK, tb, _, _, _ = L.split(th)
+    M = tK.reshape(6, 4)
+    Y = rng.standard_normal((3, 4))
+    Z, _ = L.forwardProp(th, Y)
+    np.testing.assert_allclose(Z, -(np.tanh(Y @ M.T + Bin @ tb)) @ M, rtol=1e-13)
+    # J_Y = -K^T diag(sigma') K: symmetric negative semi-definite (per example)
+    J = L.getJYOp(th, Y[:1]).toDense()
+    np.testing.assert_allclose(J, J.T, atol=1e-13)
+    assert np.linalg.eigvalsh(J).max() <= 1e-12
+
+
+def test_layers_single_precision(useGPU):
+    K = mg.Dense((5, 4), useGPU=useGPU, precision="single")
+    for L in (mg.SingleLayer(K, Bin=_Bmat(5, 1)), mg.DoubleSymLayer(K, Bout=_Bmat(4, 1)),
+              mg.DoubleLayer(K, mg.Dense((3, 5), useGPU=useGPU, precision="single"))):
+        th = L.initTheta(rng=0)
+        assert th.dtype == np.float32
+        Y = randn((3, 4), useGPU, "single", rng=1)
+        Z, _ = L.forwardProp(th, Y)
+        assert Z.dtype == np.float32
+        dth, dY = L.JTmv(randn(Z.shape, useGPU, "single", rng=2), th, Y)
+        assert dth.dtype == np.float32 and dY.dtype == np.float32
+
+
+def test_layer_inherits_and_pushes_backend(device):
+    K = mg.Dense((5, 4))
+    L = mg.SingleLayer(K, Bin=_Bmat(5, 2))
+    assert not L.useGPU and L.precision == "double"
+    L2 = mg.DoubleSymLayer(mg.Dense((5, 4)), Bin=_Bmat(5, 2), useGPU=True, precision="single")
+    assert L2.K.useGPU and L2.K.precision == "single"
+    assert mg.backend.isDeviceArray(L2.Bin) and L2.Bin.dtype == np.float32
+
+
+def test_layers_bad_input():
+    K = mg.Dense((5, 4))
+    with pytest.raises(ValueError, match=r"Bin must be None, a LinearOperator or a matrix with 5 rows"):
+        mg.SingleLayer(K, Bin=np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"Bout must be None, a LinearOperator or a matrix with 4 rows"):
+        mg.DoubleSymLayer(K, Bout=np.ones((5, 2)))
+    with pytest.raises(ValueError, match=r"K1.sizeFeatOut\(\) must equal K2.sizeFeatIn\(\); got \(5,\) and \(4,\)"):
+        mg.DoubleLayer(K, mg.Dense((3, 4)))
+    with pytest.raises(TypeError, match="activation must be callable"):
+        mg.SingleLayer(K, activation="relu")
+    with pytest.raises(ValueError, match="normLayer.sizeFeatIn"):
+        mg.SingleLayer(K, normLayer=mg.Dense((4, 4)))
+    L = mg.SingleLayer(K)
+    th = L.initTheta(rng=0)
+    with pytest.raises(ValueError, match=r"sizeFeatIn\(\) = \(2, 4\); got \(2, 3\)"):
+        L.forwardProp(th, np.ones((2, 3)))
+    with pytest.raises(ValueError, match="length nTheta=20"):
+        L.forwardProp(th[1:], np.ones((2, 4)))
