@@ -1,2 +1,4 @@
-"""data (filled in by the corresponding modules)."""
-__all__ = []
+"""Data sets: synthetic problems and image-data loaders (Meganet.m's data folder)."""
+from .toyData import peaks, setupCircle, setupPeaks, setupSwissRoll
+
+__all__ = ["peaks", "setupPeaks", "setupSwissRoll", "setupCircle"]

@@ -2,5 +2,7 @@
 from .checkAdjoint import checkAdjoint
 from .checkDerivative import DerivativeCheck, checkDerivative
 from .checkJacobian import ElementCheck, checkJacobian
+from .normalizeData import normalizeData
 
-__all__ = ["checkAdjoint", "checkDerivative", "checkJacobian", "DerivativeCheck", "ElementCheck"]
+__all__ = ["checkAdjoint", "checkDerivative", "checkJacobian", "DerivativeCheck", "ElementCheck",
+           "normalizeData"]
