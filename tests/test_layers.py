@@ -157,3 +157,39 @@ def test_layers_bad_input():
         L.forwardProp(th, np.ones((2, 3)))
     with pytest.raises(ValueError, match="length nTheta=20"):
         L.forwardProp(th[1:], np.ones((2, 4)))
+
+
+# ---------------------------------------------------------------- with normalization layers
+def _norms(n, useGPU):
+    return {
+        "batch": mg.BatchNormLayer((n,), isWeight=True, useGPU=useGPU),
+        "batch2": mg.BatchNormLayer2((n,), isWeight=True, useGPU=useGPU),
+        "tv": mg.TVNormLayer((n,), isWeight=True, useGPU=useGPU),
+        "norm": mg.NormLayer((n,), doNorm=(0, 1, 0), useGPU=useGPU),
+    }
+
+
+@pytest.mark.parametrize("kind", ["batch", "batch2", "tv", "norm"])
+def test_single_layer_with_norm(kind, useGPU):
+    K = mg.Dense((5, 4), useGPU=useGPU)
+    L = mg.SingleLayer(K, activation=mg.tanhActivation, normLayer=_norms(5, useGPU)[kind],
+                       Bin=_Bmat(5, 1), Bout=_Bmat(5, 1))
+    assertElementDerivatives(L, nEx=4)
+    assertElementDerivatives(mg.SingleLayer(K, normLayer=_norms(5, useGPU)[kind], storeInterm=True), nEx=3)
+
+
+@pytest.mark.parametrize("kinds", [("tv", None), (None, "batch"), ("batch2", "tv"), ("norm", "norm")])
+def test_double_sym_layer_with_norms(kinds, useGPU):
+    K = mg.Dense((6, 4), useGPU=useGPU)
+    n1 = _norms(6, useGPU)[kinds[0]] if kinds[0] else None
+    n2 = _norms(4, useGPU)[kinds[1]] if kinds[1] else None
+    L = mg.DoubleSymLayer(K, activation=mg.tanhActivation, normLayer1=n1, normLayer2=n2,
+                          Bin=_Bmat(6, 2), Bout=_Bmat(4, 1))
+    assertElementDerivatives(L, nEx=4)
+
+
+def test_double_layer_with_norms(useGPU):
+    K1, K2 = mg.Dense((5, 4), useGPU=useGPU), mg.Dense((3, 5), useGPU=useGPU)
+    L = mg.DoubleLayer(K1, K2, normLayer1=_norms(5, useGPU)["tv"], normLayer2=_norms(3, useGPU)["batch"],
+                       Bin1=_Bmat(5, 1), Bin2=_Bmat(3, 1), Bout=_Bmat(3, 2))
+    assertElementDerivatives(L, nEx=4)
