@@ -2,7 +2,11 @@
 
 Meganet.m's ``LinearOperator``: an operator ``A`` from arrays of shape ``n`` to arrays of
 shape ``m`` given by two functions, ``Amv(x) = A x`` and ``ATmv(y) = A^T y``.
-Operators compose with ``@``, add, subtract, scale, and transpose with ``.T``.
+Operators compose with ``@``, add, subtract, scale, and transpose with ``.T``;
+``A.blkdiag(B, ...)`` and ``A.hcat(B, ...)`` build block-diagonal and horizontally
+concatenated operators (:mod:`meganet.linops.opBlkdiag`). As in Meganet.m,
+``LinearOperator(A)`` wraps a matrix ``A`` (a 2-D NumPy or device array, or a SciPy sparse
+matrix for host data).
 
 Why not ``scipy.sparse.linalg.LinearOperator`` as the base class: SciPy's operator (and
 CuPy's counterpart) only knows flat 2-D shapes, coerces its inputs with
@@ -13,7 +17,7 @@ SciPy (or CuPy) view on flat vectors for use with SciPy's iterative solvers.
 """
 import numpy
 
-from ..backend import checkPrecision, checkUseGPU, getDtype
+from ..backend import checkPrecision, checkUseGPU, getArrayModuleOf, getDtype, isDeviceArray
 
 __all__ = ["LinearOperator"]
 
@@ -37,15 +41,79 @@ class LinearOperator:
         ``y -> A^T y`` for ``y`` of shape ``m``.
     useGPU, precision :
         Backend of the arrays the operator acts on.
+
+    ``LinearOperator(A)`` with a single matrix argument (Meganet.m's ``LinearOperator(A)``)
+    wraps ``A`` of shape ``(p, q)``: ``m = (p,)``, ``n = (q,)``, ``Amv(x) = A x`` for ``x`` of
+    shape ``(q,)`` and ``X A^T`` for a batch ``X`` of shape ``(N, q)``; ``ATmv`` likewise
+    with ``A^T``. The matrix is applied on the backend of its input (a copy on the other
+    backend or in the other precision is made once and kept); ``useGPU``/``precision``
+    default to those of ``A``.
     """
 
-    def __init__(self, m, n, Amv, ATmv=None, useGPU=False, precision="double"):
+    def __init__(self, m, n=None, Amv=None, ATmv=None, useGPU=None, precision=None):
+        if n is None and Amv is None:
+            self._initMatrix(m, useGPU, precision)
+            return
+        if n is None or Amv is None:
+            raise TypeError("LinearOperator: give (m, n, Amv[, ATmv]) or a single matrix A; "
+                            f"got m={m!r}, n={n!r}, Amv={Amv!r}")
         self.m = _asShape(m)
         self.n = _asShape(n)
         self._Amv = Amv
         self._ATmv = ATmv
+        self._useGPU = checkUseGPU(False if useGPU is None else useGPU)
+        self._precision = checkPrecision("double" if precision is None else precision)
+
+    def _initMatrix(self, A, useGPU, precision):
+        isSparse = hasattr(A, "tocsr") and hasattr(A, "nnz")
+        if not (isSparse or isinstance(A, numpy.ndarray) or isDeviceArray(A)) \
+                or len(getattr(A, "shape", ())) != 2:
+            raise TypeError("LinearOperator(A): A must be a 2-D array (NumPy or device) or a "
+                            f"SciPy sparse matrix; got {type(A).__name__} with shape "
+                            f"{getattr(A, 'shape', None)}")
+        self.m = (int(A.shape[0]),)
+        self.n = (int(A.shape[1]),)
+        self._matrix = A
+        self._matrixCache = {}
+        if useGPU is None:
+            useGPU = isDeviceArray(A)
+        if precision is None:
+            precision = "single" if A.dtype == numpy.float32 else "double"
         self._useGPU = checkUseGPU(useGPU)
         self._precision = checkPrecision(precision)
+        self._Amv = lambda x: self._matrixApply(x, False)
+        self._ATmv = lambda y: self._matrixApply(y, True)
+
+    def _matrixFor(self, x):
+        """The wrapped matrix on ``x``'s backend and in ``x``'s precision (cached)."""
+        A = self._matrix
+        if hasattr(A, "tocsr"):  # SciPy sparse: host data only
+            if isDeviceArray(x):
+                raise TypeError("LinearOperator(A): a SciPy sparse matrix cannot act on device "
+                                "arrays; wrap a dense or device matrix instead")
+            return A
+        xp = getArrayModuleOf(x)
+        dtype = x.dtype if x.dtype.kind == "f" else numpy.dtype(numpy.float64)
+        if getArrayModuleOf(A) is xp and A.dtype == dtype:
+            return A
+        key = (xp.__name__, numpy.dtype(dtype).str)
+        if key not in self._matrixCache:
+            host = A.get() if isDeviceArray(A) else A
+            host = numpy.asarray(host, dtype=dtype)
+            self._matrixCache[key] = host if xp is numpy else xp.asarray(host)
+        return self._matrixCache[key]
+
+    def _matrixApply(self, x, transpose):
+        nIn = self.m[0] if transpose else self.n[0]
+        if not hasattr(x, "shape"):
+            raise TypeError(f"LinearOperator(A): input must be an array; got {type(x).__name__}")
+        A = self._matrixFor(x)
+        if x.ndim == 1 and x.shape[0] == nIn:
+            return A.T @ x if transpose else A @ x
+        if x.ndim == 2 and x.shape[1] == nIn:
+            return x @ A if transpose else (A @ x.T).T
+        raise ValueError(f"LinearOperator(A){'^T' if transpose else ''}: input must have shape "
+                         f"({nIn},) or (N, {nIn}); got {tuple(x.shape)}")
 
     # backend attributes (so elements can push their settings to operators they hold)
     @property
@@ -104,6 +172,16 @@ class LinearOperator:
 
     def transpose(self):
         return self.T
+
+    def blkdiag(self, *others):
+        """The block-diagonal operator ``diag(self, *others)`` (Meganet.m's ``blkdiag``)."""
+        from .opBlkdiag import opBlkdiag
+        return opBlkdiag(self, *others)
+
+    def hcat(self, *others):
+        """The operator ``[self, *others]`` acting on concatenated flat inputs (Meganet.m's ``hcat``)."""
+        from .opBlkdiag import opHcat
+        return opHcat(self, *others)
 
     def __add__(self, other):
         if not isinstance(other, LinearOperator):
