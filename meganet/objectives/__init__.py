@@ -1,2 +1,7 @@
-"""objectives (filled in by the corresponding modules)."""
-__all__ = []
+"""Objective functions for training networks (Meganet.m's top-level objectives)."""
+from .dnnObjFctn import DnnObjFctn
+from .dnnBatchObjFctn import DnnBatchObjFctn
+from .dnnVarProObjFctn import DnnVarProObjFctn
+from .classObjFctn import ClassObjFctn
+
+__all__ = ["DnnObjFctn", "DnnBatchObjFctn", "DnnVarProObjFctn", "ClassObjFctn"]
