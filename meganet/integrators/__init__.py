@@ -1,2 +1,12 @@
-"""integrators (filled in by the corresponding modules)."""
-__all__ = []
+"""Integrators: networks, blocks and time-stepping blocks (Meganet.m's integrators)."""
+from .nn import NN
+from .connector import Connector
+from .meganet import Meganet
+from .resNN import ResNN
+from .resNNrk4 import ResNNrk4
+from .hamiltonianNN import HamiltonianNN
+from .doubleHamiltonianNN import DoubleHamiltonianNN
+from .leapFrogNN import LeapFrogNN
+
+__all__ = ["NN", "Connector", "Meganet", "ResNN", "ResNNrk4", "HamiltonianNN",
+           "DoubleHamiltonianNN", "LeapFrogNN"]

@@ -1,0 +1,48 @@
+"""``Meganet``: a network as a sequence of blocks (Meganet.m's ``Meganet``)."""
+import numpy
+
+from ._chain import ChainBase
+
+__all__ = ["Meganet"]
+
+
+class Meganet(ChainBase):
+    """A network: blocks (NN, ResNN, Connector, ...) applied in order.
+
+    ``theta = [theta_0; theta_1; ...]`` (the blocks' weights in order); each block's
+    ``sizeFeatIn()`` must equal the previous block's ``sizeFeatOut()``. ``tmp`` holds,
+    per block, ``(input of the block, block tmp)``; the derivative products compose the
+    blocks' ones as :class:`NN` composes layers, so a reversible block keeps its small
+    ``tmp`` inside the network's. With ``tmp=None`` ``JTmv`` runs the forward pass first.
+
+    Parameters
+    ----------
+    blocks : list of elements
+    useGPU, precision : optional
+        Default: the blocks' (which must then agree); given values are pushed to all.
+    """
+
+    _kind = "block"
+
+    def __init__(self, blocks, useGPU=None, precision=None):
+        self._initChain(blocks, useGPU, precision, "blocks")
+
+    def getBlockIndices(self):
+        """Host integer array of length ``nTheta``: the block (0-based) owning each weight."""
+        return numpy.concatenate([numpy.full(b.nTheta(), k, dtype=numpy.int64)
+                                  for k, b in enumerate(self.blocks)])
+
+    def forwardPropBatch(self, theta, Y, batchSize=None):
+        """Forward propagation in chunks of ``batchSize`` examples (to limit memory).
+
+        Returns the output ``(N, *sizeFeatOut())`` without ``tmp`` (``doDerivative=False``,
+        e.g. running statistics of ``BatchNormLayer2``). ``batchSize=None``: one chunk.
+        """
+        N = Y.shape[0]
+        if batchSize is None or batchSize >= N:
+            return self.forwardProp(theta, Y, doDerivative=False)[0]
+        if int(batchSize) < 1:
+            raise ValueError(f"Meganet.forwardPropBatch: batchSize must be >= 1 or None; got {batchSize!r}")
+        bs = int(batchSize)
+        out = [self.forwardProp(theta, Y[i:i + bs], doDerivative=False)[0] for i in range(0, N, bs)]
+        return self.xp.concatenate(out, axis=0)

@@ -1,0 +1,34 @@
+"""``NN``: a sequence of layers (Meganet.m's ``NN``)."""
+from ._chain import ChainBase
+
+__all__ = ["NN"]
+
+
+class NN(ChainBase):
+    """Neural network block: the layers applied in order, ``Y_{k+1} = layer_k(theta_k, Y_k)``.
+
+    ``theta = [theta_0; theta_1; ...]`` (the layers' weights in order). Each layer's
+    ``sizeFeatIn()`` must equal the previous layer's ``sizeFeatOut()`` (checked at
+    construction).
+
+    Derivatives compose the layers' products (chain rule)::
+
+        Jmv:   dY_{k+1} = J_k [dtheta_k; dY_k]
+        JTmv:  P_n = W;  (g_k, P_k) = J_k^T P_{k+1}  for k = n-1 .. 0;
+               dY = P_0,  dtheta = [g_0; g_1; ...]
+
+    Memory: ``tmp`` holds every layer's input and its ``tmp`` (Meganet.m's ``tmp{k,1}``,
+    ``tmp{k,2}``). With ``tmp=None`` ``Jmv`` recomputes the layers forwards along with
+    the directions and ``JTmv`` runs the forward pass first.
+
+    Parameters
+    ----------
+    layers : list of elements
+    useGPU, precision : optional
+        Default: the layers' (which must then agree); given values are pushed to all.
+    """
+
+    _kind = "layer"
+
+    def __init__(self, layers, useGPU=None, precision=None):
+        self._initChain(layers, useGPU, precision, "layers")

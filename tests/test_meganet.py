@@ -1,0 +1,134 @@
+"""Meganet: whole-network derivative checks (every block kind chained), batching, multilevel."""
+import numpy as np
+import pytest
+
+import meganet as mg
+from helpers import assertElementDerivatives, randn
+
+
+def _symConv(nImg, c, useGPU, kernel=mg.Conv2D):
+    K = kernel(nImg, (3, 3, c, c), useGPU=useGPU)
+    return mg.DoubleSymLayer(K, activation=mg.tanhActivation, Bin=mg.opCNNBias(nImg + (c,)),
+                             normLayer1=mg.TVNormLayer(nImg + (c,), isWeight=True, useGPU=useGPU))
+
+
+def _pdeNetwork(useGPU, opening_norm="inst"):
+    """opening conv+norm, ResNN, 1x1 connector layer, DoubleHamiltonianNN, pooling, LeapFrogNN, pooling."""
+    n1 = (8, 4)
+    normCls = mg.InstNormLayer if opening_norm == "inst" else mg.BatchNormLayer
+    opening = mg.NN([mg.SingleLayer(mg.Conv2D(n1, (3, 3, 1, 2), useGPU=useGPU),
+                                    activation=mg.reluActivation,
+                                    normLayer=normCls(n1 + (2,), isWeight=True, useGPU=useGPU))])
+    parabolic = mg.ResNN(_symConv(n1, 2, useGPU), 2, 0.3)
+    conn1x1 = mg.NN([mg.SingleLayer(mg.Conv2D(n1, (1, 1, 2, 4), useGPU=useGPU),
+                                    activation=mg.tanhActivation,
+                                    normLayer=mg.BatchNormLayer(n1 + (4,), useGPU=useGPU))])
+    hamiltonian = mg.DoubleHamiltonianNN(_symConv(n1, 2, useGPU), _symConv(n1, 2, useGPU), 2, 0.3)
+    pool1 = mg.Connector(mg.opPool(n1 + (4,), 2, useGPU=useGPU))
+    n2 = (4, 2)
+    leapfrog = mg.LeapFrogNN(_symConv(n2, 4, useGPU), 2, 0.4)
+    pool2 = mg.Connector(mg.opPool(n2 + (4,), 2, useGPU=useGPU))
+    return mg.Meganet([opening, parabolic, conn1x1, hamiltonian, pool1, leapfrog, pool2])
+
+
+@pytest.mark.parametrize("opening_norm", ["inst", "batch"])
+def test_meganet_pde_network_derivatives(opening_norm, useGPU):
+    net = _pdeNetwork(useGPU, opening_norm)
+    assert net.sizeFeatIn() == (8, 4, 1) and net.sizeFeatOut() == (2, 1, 4)
+    assertElementDerivatives(net, nEx=2)
+
+
+def test_meganet_dense_resnn_derivatives_and_values(useGPU, rng):
+    """Meganet.m's MegaNetTest: NN + ResNN."""
+    blocks = [mg.NN([mg.SingleLayer(mg.Dense((4, 3), useGPU=useGPU))]),
+              mg.ResNN(mg.DoubleSymLayer(mg.Dense((5, 4), useGPU=useGPU)), 3, 0.2),
+              mg.LeapFrogNN(mg.SingleLayer(mg.Dense((4, 4), useGPU=useGPU)), 2, 0.5),
+              mg.HamiltonianNN(mg.tanhActivation, mg.Dense((4, 4), useGPU=useGPU), None, 2, 0.3),
+              mg.ResNNrk4(mg.SingleLayer(mg.getDenseAntiSym(4, useGPU=useGPU)), [0, 0.5, 1.0]),
+              mg.Connector(np.ones((2, 4)) / 4, useGPU=useGPU)]
+    net = mg.Meganet(blocks)
+    assertElementDerivatives(net, nEx=3)
+    th = mg.asArray(rng.standard_normal(net.nTheta()), useGPU=useGPU)
+    Y = randn((3, 3), useGPU, rng=3)
+    Z, tmp = net.forwardProp(th, Y)
+    ref = Y
+    for b, t in zip(blocks, net.split(th)):
+        ref = b.forwardProp(t, ref)[0]
+    np.testing.assert_allclose(mg.toHost(Z), mg.toHost(ref), rtol=1e-14)
+    assert len(tmp) == len(blocks) and tmp[0][0] is Y
+    idx = net.getBlockIndices()
+    assert idx.shape == (net.nTheta(),)
+    assert [int((idx == k).sum()) for k in range(len(blocks))] == [b.nTheta() for b in blocks]
+    # first block needs no input gradient
+    dth, dY = net.JTmv(Z, th, Y, tmp, doDerivative=(True, False))
+    assert dY is None and dth.shape == (net.nTheta(),)
+
+
+def test_meganet_forward_prop_batch(rng):
+    net = mg.Meganet([mg.NN([mg.SingleLayer(mg.Dense((4, 3)))]),
+                      mg.ResNN(mg.DoubleSymLayer(mg.Dense((4, 4))), 2, 0.2)])
+    th = net.initTheta(rng=0)
+    Y = rng.standard_normal((7, 3))
+    Z = net.forwardProp(th, Y)[0]
+    for bs in (None, 1, 3, 7, 20):
+        np.testing.assert_allclose(net.forwardPropBatch(th, Y, bs), Z, rtol=1e-14)
+    with pytest.raises(ValueError, match=r"Meganet.forwardPropBatch: batchSize must be >= 1 or None; got 0"):
+        net.forwardPropBatch(th, Y, 0)
+
+
+def test_meganet_prolongate_weights_delegates(rng):
+    res = mg.ResNN(mg.SingleLayer(mg.Dense((3, 3))), 2, 0.5)
+    lf = mg.LeapFrogNN(mg.DoubleSymLayer(mg.Dense((3, 3))), 3, 0.2)
+    dh = mg.DoubleHamiltonianNN(mg.DoubleSymLayer(mg.Dense((2, 2))),
+                                mg.DoubleSymLayer(mg.Dense((2, 2))), 1, 0.4)
+    opening = mg.NN([mg.SingleLayer(mg.Dense((3, 2)))])
+    conn = mg.Connector(np.vstack([np.eye(3), np.zeros((1, 3))]))  # 3 -> 4 features
+    net = mg.Meganet([opening, res, lf, conn, dh])
+    th = rng.standard_normal(net.nTheta())
+    parts = net.split(th)
+    th2 = net.prolongateWeights(th)
+    assert (res.nt, res.h, lf.nt, lf.h, dh.nt, dh.h) == (4, 0.25, 6, 0.1, 2, 0.2)
+    parts2 = net.split(th2)
+    np.testing.assert_array_equal(parts2[0], parts[0])
+    assert parts2[1].size == 2 * parts[1].size and parts2[4].size == 2 * parts[4].size
+    Y = rng.standard_normal((2, 2))
+    assert net.forwardProp(th2, Y)[0].shape == (2, 4)
+
+
+def test_meganet_conv_stencils_delegate():
+    nImg = (4, 4)
+    blocks = [mg.NN([mg.SingleLayer(mg.Conv2D(nImg, (3, 3, 1, 2)))]),
+              mg.ResNN(mg.DoubleSymLayer(mg.Conv2D(nImg, (3, 3, 2, 2))), 2, 0.1),
+              mg.Connector(mg.opPool(nImg + (2,), 2))]
+    net = mg.Meganet(blocks)
+    th = net.initTheta(rng=0)
+    thc = net.restrictConvStencils(th)
+    ref = np.concatenate([b.restrictConvStencils(t) for b, t in zip(blocks, net.split(th))])
+    np.testing.assert_allclose(thc, ref)
+    np.testing.assert_allclose(net.prolongateConvStencils(thc), th, atol=1e-12)
+
+
+def test_meganet_backend_push(device):
+    blocks = [mg.NN([mg.SingleLayer(mg.Dense((4, 3)))]),
+              mg.ResNN(mg.DoubleSymLayer(mg.Dense((4, 4))), 2, 0.2, A=np.ones((1, 2))),
+              mg.Connector(np.ones((2, 4)))]
+    net = mg.Meganet(blocks, useGPU=True, precision="single")
+    assert blocks[1].layer.K.useGPU and blocks[1].A.dtype == np.float32
+    assert blocks[2].K.dtype == np.float32 and not isinstance(blocks[2].K, np.ndarray)
+    th = net.initTheta(rng=1)
+    Y = randn((2, 3), True, "single")
+    Z, tmp = net.forwardProp(th, Y)
+    dth, dY = net.JTmv(Z, th, Y, tmp)
+    assert dth.dtype == np.float32 and dY.dtype == np.float32
+    net.useGPU, net.precision = False, "double"
+    assert isinstance(blocks[1].A, np.ndarray) and blocks[2].K.dtype == np.float64
+
+
+def test_meganet_bad_input():
+    with pytest.raises(ValueError, match=r"Meganet: blocks\[1\].sizeFeatIn\(\) must equal "
+                                         r"blocks\[0\].sizeFeatOut\(\) "
+                                         r"= \(4,\); got \(3,\)"):
+        mg.Meganet([mg.NN([mg.SingleLayer(mg.Dense((4, 3)))]),
+                    mg.ResNN(mg.SingleLayer(mg.Dense((3, 3))), 2, 0.1)])
+    with pytest.raises(ValueError, match="Meganet: blocks must contain at least one block"):
+        mg.Meganet([])
