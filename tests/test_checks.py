@@ -79,3 +79,9 @@ def test_checkJacobian_element_report_and_failures(capsys):
     assert "JYTmv (adjoint)" in bad.failures()
     isOK, results = bad
     assert not isOK and "JYmv (Taylor)" in results
+
+
+def test_checkDerivative_constant_map():
+    x0 = np.ones(3)
+    assert mg.checkDerivative(lambda x: (np.ones(2), lambda v: np.zeros(2)), x0, rng=0).isOK
+    assert not mg.checkDerivative(lambda x: (np.ones(2), lambda v: v[:2]), x0, rng=0).isOK

@@ -193,3 +193,36 @@ def test_double_layer_with_norms(useGPU):
     L = mg.DoubleLayer(K1, K2, normLayer1=_norms(5, useGPU)["tv"], normLayer2=_norms(3, useGPU)["batch"],
                        Bin1=_Bmat(5, 1), Bin2=_Bmat(3, 1), Bout=_Bmat(3, 2))
     assertElementDerivatives(L, nEx=4)
+
+
+# ---------------------------------------------------------------- convolutional layers
+@pytest.mark.parametrize("kernel", [mg.Conv2D, mg.ConvFFT])
+@pytest.mark.parametrize("norm", [None, "inst", "batch", "tv"])
+def test_conv_layers(kernel, norm, useGPU):
+    nImg, c = (6, 4), 3
+    K = kernel(nImg, (3, 3, c, c), useGPU=useGPU)
+
+    def nl():
+        return {None: None,
+                "inst": mg.InstNormLayer(nImg + (c,), isWeight=True, useGPU=useGPU),
+                "batch": mg.BatchNormLayer(nImg + (c,), isWeight=True, useGPU=useGPU),
+                "tv": mg.TVNormLayer(nImg + (c,), isWeight=True, useGPU=useGPU)}[norm]
+
+    bias = mg.opCNNBias(nImg + (c,))
+    assertElementDerivatives(mg.SingleLayer(K, activation=mg.reluActivation, Bin=bias, normLayer=nl()), nEx=2)
+    assertElementDerivatives(mg.DoubleSymLayer(K, activation=mg.tanhActivation, Bin=bias, Bout=bias,
+                                               normLayer1=nl(), normLayer2=nl()), nEx=2)
+    K2 = kernel(nImg, (5, 3, c, 2), useGPU=useGPU)
+    assertElementDerivatives(mg.DoubleLayer(K, K2, activation1=mg.reluActivation, Bin1=bias,
+                                            Bout=mg.opCNNBias(nImg + (2,)), normLayer1=nl()), nEx=1)
+
+
+def test_forwardProp_storeInterm_override():
+    L = mg.DoubleSymLayer(mg.Dense((5, 4)))
+    th = L.initTheta(rng=0)
+    Y = np.ones((2, 4))
+    assert L.forwardProp(th, Y)[1] is None
+    Z, tmp = L.forwardProp(th, Y, storeInterm=True)
+    assert tmp is not None and L.storeInterm is False
+    np.testing.assert_allclose(L.JYTmv(Z, th, Y, tmp), L.JYTmv(Z, th, Y))
+    assert L.forwardProp(th, Y, doDerivative=False, storeInterm=True)[1] is None

@@ -271,3 +271,22 @@ def test_device_data_with_host_reference(device):
     assert isDeviceArray(dS) and isDeviceArray(para)
     D = timeDer().toDense()
     assert relErr(dS, 0.5 * D.T @ D @ (toHost(x) - 1)) < 1e-14
+
+
+def test_blockreg_with_unregularized_and_empty_blocks():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(7)
+    reg = mg.BlockReg([mg.TikhonovReg(alpha=2.0), None, mg.TikhonovReg(alpha=0.5), None],
+                      sizes=[3, 2, 0, 2])
+    Sc, para, dS, d2S = reg.regularizer(x)
+    assert float(Sc) == pytest.approx(0.5 * 2.0 * np.sum(x[:3] ** 2))
+    np.testing.assert_allclose(dS, np.concatenate([2.0 * x[:3], np.zeros(4)]))
+    v = rng.standard_normal(7)
+    np.testing.assert_allclose(d2S @ v, np.concatenate([2.0 * v[:3], np.zeros(4)]))
+    assert mg.checkDerivative(lambda z: reg.regularizer(z)[::2], x, rng=1).isOK
+    pc = mg.BlockReg([mg.TikhonovReg(mg.opEye(3), alpha=2.0), None], sizes=[3, 2]).getPC()
+    np.testing.assert_allclose(pc @ v[:5], np.concatenate([pc.toDense()[:3, :3] @ v[:3], v[3:5]]))
+    with pytest.raises(ValueError, match="not only None"):
+        mg.BlockReg([None, None], sizes=[1, 2])
+    with pytest.raises(ValueError, match="non-negative integers"):
+        mg.BlockReg([mg.TikhonovReg(), None], sizes=[1, -2])

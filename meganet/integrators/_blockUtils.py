@@ -66,15 +66,11 @@ def layerForward(layer, theta, Y):
 
     Layers with a ``storeInterm`` option (SingleLayer, DoubleLayer, DoubleSymLayer) return
     ``tmp = None`` unless it is set; the recomputing integrators evaluate a layer and its
-    derivative at the same point right away, so the option is switched on for this call
-    (and restored) to avoid evaluating the layer twice.
+    derivative at the same point right away, so they ask for the intermediates of this
+    call (``storeInterm=True``) to avoid evaluating the layer twice.
     """
-    if getattr(layer, "storeInterm", None) is False:
-        layer.storeInterm = True
-        try:
-            return layer.forwardProp(theta, Y)
-        finally:
-            layer.storeInterm = False
+    if hasattr(layer, "storeInterm"):
+        return layer.forwardProp(theta, Y, storeInterm=True)
     return layer.forwardProp(theta, Y)
 
 

@@ -16,6 +16,7 @@ import numpy
 
 from ..backend import checkPrecision, checkUseGPU
 from ..linops.linearOperator import LinearOperator
+from ..linops.opCNNBias import opCNNBias
 
 __all__ = []
 
@@ -50,6 +51,8 @@ def biasApply(B, th, featShape):
 def biasApplyT(B, W, reduceDim=True):
     """``B^T sum_n W[n]`` (``reduceDim``) or ``B^T W[n]`` per example, shape ``(N, nb)``."""
     N = W.shape[0]
+    if isinstance(B, opCNNBias) and not reduceDim:
+        return W.reshape(N, -1, B.nImg[-1]).sum(axis=1)
     if isinstance(B, LinearOperator):
         if reduceDim:
             return B.ATmv(W.sum(axis=0).reshape(B.m)).reshape(-1)

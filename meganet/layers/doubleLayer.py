@@ -111,9 +111,12 @@ class DoubleLayer(AbstractMeganetElement):
             Z = Z + biasApply(self.Bout, th5, self.K2.sizeFeatOut())
         return Z, (U1, tmpN1, A1, dA1, U2, tmpN2, dA2)
 
-    def forwardProp(self, theta, Y, doDerivative=True):
+    def forwardProp(self, theta, Y, doDerivative=True, storeInterm=None):
+        """``(Z, tmp)``; ``tmp`` holds the intermediates if ``storeInterm`` (default: the
+        layer's option) and ``doDerivative``, else None."""
         Z, tmp = self._forward(theta, Y, doDerivative)
-        return Z, (tmp if (doDerivative and self.storeInterm) else None)
+        keep = self.storeInterm if storeInterm is None else bool(storeInterm)
+        return Z, (tmp if (doDerivative and keep) else None)
 
     def _temps(self, theta, Y, tmp):
         return self._forward(theta, Y, True)[1] if tmp is None else tmp

@@ -106,9 +106,12 @@ class DoubleSymLayer(AbstractMeganetElement):
             Z = Z + biasApply(self.Bout, th3, self.sizeFeatOut())
         return Z, (U, tmpN1, A, dA, P, tmpN2)
 
-    def forwardProp(self, theta, Y, doDerivative=True):
+    def forwardProp(self, theta, Y, doDerivative=True, storeInterm=None):
+        """``(Z, tmp)``; ``tmp`` holds the intermediates if ``storeInterm`` (default: the
+        layer's option) and ``doDerivative``, else None."""
         Z, tmp = self._forward(theta, Y, doDerivative)
-        return Z, (tmp if (doDerivative and self.storeInterm) else None)
+        keep = self.storeInterm if storeInterm is None else bool(storeInterm)
+        return Z, (tmp if (doDerivative and keep) else None)
 
     def _temps(self, theta, Y, tmp):
         return self._forward(theta, Y, True)[1] if tmp is None else tmp

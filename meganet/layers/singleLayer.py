@@ -102,9 +102,12 @@ class SingleLayer(AbstractMeganetElement):
             A = A + biasApply(self.Bout, th3, self.sizeFeatOut())
         return A, (KY, tmpNL, dA)
 
-    def forwardProp(self, theta, Y, doDerivative=True):
+    def forwardProp(self, theta, Y, doDerivative=True, storeInterm=None):
+        """``(Z, tmp)``; ``tmp`` holds the intermediates if ``storeInterm`` (default: the
+        layer's option) and ``doDerivative``, else None."""
         Z, tmp = self._forward(theta, Y, doDerivative)
-        return Z, (tmp if (doDerivative and self.storeInterm) else None)
+        keep = self.storeInterm if storeInterm is None else bool(storeInterm)
+        return Z, (tmp if (doDerivative and keep) else None)
 
     def _temps(self, theta, Y, tmp):
         if tmp is None:

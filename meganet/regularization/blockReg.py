@@ -17,9 +17,11 @@ class BlockReg(AbstractRegularizer):
 
     Parameters
     ----------
-    regs : sequence of regularizers
+    regs : sequence of regularizers (or None)
         Objects with ``regularizer(x_j) -> (S_j, para_j, dS_j, d2S_j)`` (e.g. ``TikhonovReg``,
-        ``L1Reg``, ``L2Reg``, another ``BlockReg``).
+        ``L1Reg``, ``L2Reg``, another ``BlockReg``); ``None`` leaves its block unregularized
+        (its size must then be given). Blocks of size 0 (e.g. a network block without
+        weights) are allowed and contribute nothing.
     sizes : sequence of int, optional
         Block sizes. By default each regularizer's ``nTheta()`` (the size of its operator's
         domain); a regularizer that accepts any length (``TikhonovReg(B=None)``) needs its
@@ -36,10 +38,12 @@ class BlockReg(AbstractRegularizer):
         regs = list(regs)
         if not regs:
             raise ValueError("BlockReg: regs must contain at least one regularizer")
+        if all(r is None for r in regs):
+            raise ValueError("BlockReg: regs must contain at least one regularizer (not only None)")
         for k, r in enumerate(regs):
-            if not hasattr(r, "regularizer"):
+            if r is not None and not hasattr(r, "regularizer"):
                 raise TypeError(f"BlockReg: regs[{k}] has no regularizer method; got {type(r).__name__}")
-        known = [r.nTheta() if hasattr(r, "nTheta") else None for r in regs]
+        known = [r.nTheta() if hasattr(r, "nTheta") and r is not None else None for r in regs]
         if sizes is None:
             missing = [k for k, n in enumerate(known) if n is None]
             if missing:
@@ -52,8 +56,8 @@ class BlockReg(AbstractRegularizer):
                 raise ValueError(f"BlockReg: need one size per regularizer ({len(regs)}); "
                                  f"got {len(sizes)} sizes")
             for k, (s, n) in enumerate(zip(sizes, known)):
-                if not isinstance(s, int) or isinstance(s, bool) or s < 1:
-                    raise ValueError(f"BlockReg: sizes must be positive integers; got {sizes}")
+                if not isinstance(s, int) or isinstance(s, bool) or s < 0:
+                    raise ValueError(f"BlockReg: sizes must be non-negative integers; got {sizes}")
                 if n is not None and s != n:
                     raise ValueError(f"BlockReg: sizes[{k}] = {s} but regs[{k}].nTheta() = {n}")
         self.blocks = regs
@@ -69,9 +73,15 @@ class BlockReg(AbstractRegularizer):
     def hisVals(self, para):
         return super().hisVals(para)[:2]
 
+    def _active(self):
+        """(regularizer or None, size) of the non-empty blocks."""
+        return [(r, n) for r, n in zip(self.blocks, self.sizes) if n > 0]
+
     def getPC(self):
-        """Block diagonal of the blocks' ``getPC()``."""
-        return opBlkdiag(*[r.getPC() for r in self.blocks])
+        """Block diagonal of the blocks' ``getPC()`` (identity for unregularized blocks)."""
+        from ..linops.opEye import opEye
+        return opBlkdiag(*[opEye(n, useGPU=self.useGPU, precision=self.precision) if r is None
+                           else r.getPC() for r, n in self._active()])
 
     def regularizer(self, x):
         self._checkX(x)
@@ -79,8 +89,17 @@ class BlockReg(AbstractRegularizer):
         Sc, vals, grads, hess = 0.0, [], [], []
         start = 0
         for r, n in zip(self.blocks, self.sizes):
-            Sk, _, dSk, d2Sk = r.regularizer(x[start:start + n])
+            xk = x[start:start + n]
             start += n
+            if n == 0:
+                vals.append(0.0)
+                continue
+            if r is None:
+                vals.append(0.0)
+                grads.append(xp.zeros_like(xk))
+                hess.append(_zeroOperator(n, self))
+                continue
+            Sk, _, dSk, d2Sk = r.regularizer(xk)
             Sc = Sc + Sk
             vals.append(Sk)
             grads.append(dSk.reshape(-1))
@@ -88,3 +107,9 @@ class BlockReg(AbstractRegularizer):
         dS = xp.concatenate(grads)
         d2S = opBlkdiag(*hess)
         return Sc, self._para(x, Sc, 1.0, *vals), dS, d2S
+
+
+def _zeroOperator(n, reg):
+    from ..linops.linearOperator import LinearOperator
+    return LinearOperator((n,), (n,), lambda v: 0 * v, lambda v: 0 * v,
+                          useGPU=reg.useGPU, precision=reg.precision)

@@ -112,7 +112,9 @@ def checkDerivative(fctn, x0, v=None, out=False, tol=1.9, nSuccess=3, nTrials=30
         Print the table.
     tol, nSuccess, nTrials :
         As Meganet.m: a step succeeds if the E1 order exceeds ``tol`` or
-        ``E0/E1 > 100``; more than ``nSuccess`` successes are needed.
+        ``E0/E1 > 100`` (and, here, also if E1 is at rounding level, ``E1 <= 100 eps``, as for
+        a map that is constant in the direction ``v`` with a zero derivative); more than
+        ``nSuccess`` successes are needed.
         In addition the observed E1 order (see :class:`DerivativeCheck`) must be at
         least 1.5 when it can be measured, unless the linearisation becomes exact to
         rounding at small h (``E0/E1 >= 1e6`` in double precision, as for piecewise-linear
@@ -147,7 +149,9 @@ def checkDerivative(fctn, x0, v=None, out=False, tol=1.9, nSuccess=3, nTrials=30
         if j > 0:
             with numpy.errstate(divide="ignore", invalid="ignore"):
                 Order[j] = numpy.log2(Err[j - 1] / Err[j])
-        success[j] = (Order[j, 1] > tol) or (Err[j, 0] > 100 * Err[j, 1])
+        # a step succeeds on second-order decay, on a linearisation far better than the
+        # constant one, or when it is exact to rounding (e.g. a map constant in this direction)
+        success[j] = (Order[j, 1] > tol) or (Err[j, 0] > 100 * Err[j, 1]) or (Err[j, 1] <= 100 * eps)
     # observed (asymptotic) order: median over the smaller half of the steps where E1
     # lies clearly above the rounding floor
     floor = 1e4 * eps
