@@ -226,3 +226,19 @@ def test_forwardProp_storeInterm_override():
     assert tmp is not None and L.storeInterm is False
     np.testing.assert_allclose(L.JYTmv(Z, th, Y, tmp), L.JYTmv(Z, th, Y))
     assert L.forwardProp(th, Y, doDerivative=False, storeInterm=True)[1] is None
+
+
+def test_layer_stencil_restriction_maps_every_kernel():
+    nImg = (8, 8)
+    K1, K2 = mg.ConvFFT(nImg, (3, 3, 2, 3)), mg.ConvFFT(nImg, (3, 3, 3, 2))
+    L = mg.DoubleLayer(K1, K2, Bout=mg.opCNNBias(nImg + (2,)))
+    th = L.initTheta(rng=0)
+    t1, t2, _, _, t5, _, _ = L.split(th)
+    thc = L.restrictConvStencils(th)
+    np.testing.assert_allclose(thc[:K1.nTheta()], K1.restrictConvStencils(t1))
+    np.testing.assert_allclose(thc[K1.nTheta():K1.nTheta() + K2.nTheta()], K2.restrictConvStencils(t2))
+    np.testing.assert_array_equal(thc[-2:], t5)
+    np.testing.assert_allclose(L.prolongateConvStencils(thc), th, rtol=1e-12, atol=1e-14)
+    S = mg.DoubleSymLayer(K1, Bin=mg.opCNNBias(nImg + (3,)))
+    ths = S.initTheta(rng=1)
+    np.testing.assert_allclose(S.restrictConvStencils(ths)[:K1.nTheta()], K1.restrictConvStencils(ths[:K1.nTheta()]))

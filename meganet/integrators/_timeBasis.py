@@ -101,3 +101,29 @@ class TimeBasisMixin:
             raise ValueError(f"{type(self).__name__}.{what}: only defined for the identity time "
                              f"basis (A=None); got A of shape {tuple(self.A.shape)}. Prolongate "
                              "the basis functions yourself and build a new block instead.")
+
+
+class LayerTimeBasisMixin(TimeBasisMixin):
+    """Sizes and weights of the blocks that step one layer in time (``self.layer``).
+
+    Shared by ResNN, ResNNrk4 and LeapFrogNN: the features keep the layer's shape and the
+    weights are ``nCoeff`` chunks of the layer's weights.
+    """
+
+    def _nThetaStep(self):
+        return self.layer.nTheta()
+
+    def sizeFeatIn(self):
+        return tuple(self.layer.sizeFeatIn())
+
+    def sizeFeatOut(self):
+        return tuple(self.layer.sizeFeatOut())
+
+    def split(self, theta):
+        """The ``nCoeff`` coefficient chunks (per-time-point weights if ``A`` is None), as views."""
+        m = self._nThetaStep()
+        return tuple(theta[k * m:(k + 1) * m] for k in range(self.nCoeff()))
+
+    def initTheta(self, rng=None):
+        """The layer's initial weights at every time point (coefficients solved through ``A``)."""
+        return self._initCoeffs(self.layer.initTheta(rng=rng))

@@ -3,12 +3,12 @@ from ..element import AbstractMeganetElement
 from ..utils.inter1D import inter1D
 from ._blockUtils import (checkElement, checkH, checkNt, checkSquareLayer, checkState,
                           layerForward, resolveBackend)
-from ._timeBasis import TimeBasisMixin
+from ._timeBasis import LayerTimeBasisMixin
 
 __all__ = ["LeapFrogNN"]
 
 
-class LeapFrogNN(TimeBasisMixin, AbstractMeganetElement):
+class LeapFrogNN(LayerTimeBasisMixin, AbstractMeganetElement):
     """Leapfrog block ``Y_{j+1} = 2 Y_j - Y_{j-1} + h^2 F(Theta_j, Y_j)``, ``Y_{-1} = Y_0``.
 
     The leapfrog discretisation of the paper's second-order network
@@ -65,23 +65,6 @@ class LeapFrogNN(TimeBasisMixin, AbstractMeganetElement):
     def _nTimes(self):
         return self.nt
 
-    def _nThetaStep(self):
-        return self.layer.nTheta()
-
-    def sizeFeatIn(self):
-        return tuple(self.layer.sizeFeatIn())
-
-    def sizeFeatOut(self):
-        return tuple(self.layer.sizeFeatOut())
-
-    def split(self, theta):
-        """The ``nCoeff`` coefficient chunks (per-step weights if ``A`` is None)."""
-        m = self._nThetaStep()
-        return tuple(theta[k * m:(k + 1) * m] for k in range(self.nCoeff()))
-
-    def initTheta(self, rng=None):
-        """The layer's initial weights at every step (coefficients solved through ``A``)."""
-        return self._initCoeffs(self.layer.initTheta(rng=rng))
 
     # ------------------------------------------------------------------ forward
     def _run(self, Th, Y, doDerivative=True):

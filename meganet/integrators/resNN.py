@@ -2,12 +2,12 @@
 from ..element import AbstractMeganetElement
 from ..utils.inter1D import inter1D
 from ._blockUtils import checkElement, checkH, checkNt, checkSquareLayer, layerForward, resolveBackend
-from ._timeBasis import TimeBasisMixin
+from ._timeBasis import LayerTimeBasisMixin
 
 __all__ = ["ResNN"]
 
 
-class ResNN(TimeBasisMixin, AbstractMeganetElement):
+class ResNN(LayerTimeBasisMixin, AbstractMeganetElement):
     """Residual block ``Y_{j+1} = Y_j + h F(Theta_j, Y_j)``, ``j = 0 .. nt-1``.
 
     With ``layer = DoubleSymLayer(K, ...)`` (``F = -K^T sigma(K Y + b)``) this is the
@@ -72,23 +72,6 @@ class ResNN(TimeBasisMixin, AbstractMeganetElement):
     def _nTimes(self):
         return self.nt
 
-    def _nThetaStep(self):
-        return self.layer.nTheta()
-
-    def sizeFeatIn(self):
-        return tuple(self.layer.sizeFeatIn())
-
-    def sizeFeatOut(self):
-        return tuple(self.layer.sizeFeatOut())
-
-    def split(self, theta):
-        """The ``nCoeff`` coefficient chunks (per-step weights if ``A`` is None), as views."""
-        m = self._nThetaStep()
-        return tuple(theta[k * m:(k + 1) * m] for k in range(self.nCoeff()))
-
-    def initTheta(self, rng=None):
-        """The layer's initial weights at every step (coefficients solved through ``A``)."""
-        return self._initCoeffs(self.layer.initTheta(rng=rng))
 
     # ------------------------------------------------------------------ forward
     def forwardProp(self, theta, Y, doDerivative=True):

@@ -4,12 +4,12 @@ import numpy
 from ..element import AbstractMeganetElement
 from ..utils.inter1D import inter1D
 from ._blockUtils import checkElement, checkSquareLayer, layerForward, resolveBackend
-from ._timeBasis import TimeBasisMixin
+from ._timeBasis import LayerTimeBasisMixin
 
 __all__ = ["ResNNrk4"]
 
 
-class ResNNrk4(TimeBasisMixin, AbstractMeganetElement):
+class ResNNrk4(LayerTimeBasisMixin, AbstractMeganetElement):
     """Residual block ``dY/dt = F(Theta(t), Y)`` integrated by RK4 on the nodes ``tY``.
 
     The nodes ``t_0 < t_1 < ... < t_n`` (``n = len(tY) - 1`` steps, possibly uneven) carry
@@ -110,23 +110,6 @@ class ResNNrk4(TimeBasisMixin, AbstractMeganetElement):
     def _timePointsText(self):
         return f"2*len(tY)-1 = {self._nTimes()} nodes and midpoints"
 
-    def _nThetaStep(self):
-        return self.layer.nTheta()
-
-    def sizeFeatIn(self):
-        return tuple(self.layer.sizeFeatIn())
-
-    def sizeFeatOut(self):
-        return tuple(self.layer.sizeFeatOut())
-
-    def split(self, theta):
-        """The ``nCoeff`` coefficient chunks (per-time-point weights if ``A`` is None)."""
-        m = self._nThetaStep()
-        return tuple(theta[k * m:(k + 1) * m] for k in range(self.nCoeff()))
-
-    def initTheta(self, rng=None):
-        """The layer's initial weights at every time point (coefficients solved through ``A``)."""
-        return self._initCoeffs(self.layer.initTheta(rng=rng))
 
     # ------------------------------------------------------------------ forward
     def _step(self, Th, i, Y, doDerivative, forward):

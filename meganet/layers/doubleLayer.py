@@ -1,13 +1,13 @@
 """``DoubleLayer``: two kernels with activations, Z = sigma2(N2(K2 sigma1(N1(K1 Y) + Bin1 b1)) + Bin2 b2) + Bout b3."""
 from ..activations import tanhActivation
-from ..element import AbstractMeganetElement
+from ._kernelLayer import KernelLayer
 from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, nBias, prepareBias,
-                          resolveBackend, splitTheta)
+                          resolveBackend)
 
 __all__ = ["DoubleLayer"]
 
 
-class DoubleLayer(AbstractMeganetElement):
+class DoubleLayer(KernelLayer):
     """Two-kernel layer (Meganet.m's ``doubleLayer``; the paper's eq. 1 with two activations).
 
     Forward map::
@@ -61,18 +61,18 @@ class DoubleLayer(AbstractMeganetElement):
         self.storeInterm = bool(storeInterm)
         self._propagateBackend()
 
+    def _kernels(self):
+        return (self.K1, self.K2)
+
     def _sizes(self):
         n6 = self.normLayer1.nTheta() if self.normLayer1 is not None else 0
         n7 = self.normLayer2.nTheta() if self.normLayer2 is not None else 0
         return (self.K1.nTheta(), self.K2.nTheta(), nBias(self.Bin1), nBias(self.Bin2),
                 nBias(self.Bout), n6, n7)
 
-    def nTheta(self):
-        return sum(self._sizes())
-
     def split(self, theta):
         """``(theta_K1, theta_K2, theta_Bin1, theta_Bin2, theta_Bout, theta_N1, theta_N2)``."""
-        return splitTheta(theta, self._sizes())
+        return super().split(theta)
 
     def sizeFeatIn(self):
         return tuple(self.K1.sizeFeatIn())
@@ -110,16 +110,6 @@ class DoubleLayer(AbstractMeganetElement):
         if th5.size:
             Z = Z + biasApply(self.Bout, th5, self.K2.sizeFeatOut())
         return Z, (U1, tmpN1, A1, dA1, U2, tmpN2, dA2)
-
-    def forwardProp(self, theta, Y, doDerivative=True, storeInterm=None):
-        """``(Z, tmp)``; ``tmp`` holds the intermediates if ``storeInterm`` (default: the
-        layer's option) and ``doDerivative``, else None."""
-        Z, tmp = self._forward(theta, Y, doDerivative)
-        keep = self.storeInterm if storeInterm is None else bool(storeInterm)
-        return Z, (tmp if (doDerivative and keep) else None)
-
-    def _temps(self, theta, Y, tmp):
-        return self._forward(theta, Y, True)[1] if tmp is None else tmp
 
     def Jmv(self, dtheta, dY, theta, Y, tmp=None):
         U1, tmpN1, A1, dA1, U2, tmpN2, dA2 = self._temps(theta, Y, tmp)

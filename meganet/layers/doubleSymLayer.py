@@ -1,13 +1,13 @@
 """``DoubleSymLayer``: the symmetric layer of the PDE-motivated networks (paper, eq. 6)."""
 from ..activations import tanhActivation
-from ..element import AbstractMeganetElement
+from ._kernelLayer import KernelLayer
 from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, nBias, prepareBias,
-                          resolveBackend, splitTheta)
+                          resolveBackend)
 
 __all__ = ["DoubleSymLayer"]
 
 
-class DoubleSymLayer(AbstractMeganetElement):
+class DoubleSymLayer(KernelLayer):
     """Symmetric layer ``F(theta, Y) = -K^T sigma(N1(K Y) + Bin theta2)`` (Meganet.m's ``doubleSymLayer``).
 
     Forward map (``K = K(theta1)``; features keep their shape ``K.sizeFeatIn()``)::
@@ -62,17 +62,17 @@ class DoubleSymLayer(AbstractMeganetElement):
         self.storeInterm = bool(storeInterm)
         self._propagateBackend()
 
+    def _kernels(self):
+        return (self.K,)
+
     def _sizes(self):
         n4 = self.normLayer1.nTheta() if self.normLayer1 is not None else 0
         n5 = self.normLayer2.nTheta() if self.normLayer2 is not None else 0
         return (self.K.nTheta(), nBias(self.Bin), nBias(self.Bout), n4, n5)
 
-    def nTheta(self):
-        return sum(self._sizes())
-
     def split(self, theta):
         """``(theta_K, theta_Bin, theta_Bout, theta_normLayer1, theta_normLayer2)``."""
-        return splitTheta(theta, self._sizes())
+        return super().split(theta)
 
     def sizeFeatIn(self):
         return tuple(self.K.sizeFeatIn())
@@ -105,16 +105,6 @@ class DoubleSymLayer(AbstractMeganetElement):
         if th3.size:
             Z = Z + biasApply(self.Bout, th3, self.sizeFeatOut())
         return Z, (U, tmpN1, A, dA, P, tmpN2)
-
-    def forwardProp(self, theta, Y, doDerivative=True, storeInterm=None):
-        """``(Z, tmp)``; ``tmp`` holds the intermediates if ``storeInterm`` (default: the
-        layer's option) and ``doDerivative``, else None."""
-        Z, tmp = self._forward(theta, Y, doDerivative)
-        keep = self.storeInterm if storeInterm is None else bool(storeInterm)
-        return Z, (tmp if (doDerivative and keep) else None)
-
-    def _temps(self, theta, Y, tmp):
-        return self._forward(theta, Y, True)[1] if tmp is None else tmp
 
     def Jmv(self, dtheta, dY, theta, Y, tmp=None):
         U, tmpN1, A, dA, P, tmpN2 = self._temps(theta, Y, tmp)
@@ -164,11 +154,3 @@ class DoubleSymLayer(AbstractMeganetElement):
             parts = [p for p in (dth1, dth2, dth3, dth4, dth5) if p is not None]
             dth = self.xp.concatenate(parts, axis=0 if reduceDim else 1)
         return dth, dY
-
-    def restrictConvStencils(self, theta):
-        n = self.K.nTheta()
-        return self.xp.concatenate([self.K.restrictConvStencils(theta[:n]), theta[n:]])
-
-    def prolongateConvStencils(self, theta):
-        n = self.K.nTheta()
-        return self.xp.concatenate([self.K.prolongateConvStencils(theta[:n]), theta[n:]])

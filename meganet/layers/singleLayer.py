@@ -1,13 +1,13 @@
 """``SingleLayer``: Z = sigma(N(K(theta1) Y) + Bin theta2) + Bout theta3."""
 from ..activations import tanhActivation
-from ..element import AbstractMeganetElement
+from ._kernelLayer import KernelLayer
 from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, nBias, prepareBias,
-                          resolveBackend, splitTheta)
+                          resolveBackend)
 
 __all__ = ["SingleLayer"]
 
 
-class SingleLayer(AbstractMeganetElement):
+class SingleLayer(KernelLayer):
     """A single layer (Meganet.m's ``singleLayer``).
 
     Forward map, for features ``Y`` of shape ``(N, *K.sizeFeatIn())``::
@@ -63,16 +63,16 @@ class SingleLayer(AbstractMeganetElement):
         self._propagateBackend()
 
     # ------------------------------------------------------------------ sizes
+    def _kernels(self):
+        return (self.K,)
+
     def _sizes(self):
         nNL = self.normLayer.nTheta() if self.normLayer is not None else 0
         return (self.K.nTheta(), nBias(self.Bin), nBias(self.Bout), nNL)
 
-    def nTheta(self):
-        return sum(self._sizes())
-
     def split(self, theta):
         """``(theta_K, theta_Bin, theta_Bout, theta_normLayer)``."""
-        return splitTheta(theta, self._sizes())
+        return super().split(theta)
 
     def sizeFeatIn(self):
         return tuple(self.K.sizeFeatIn())
@@ -101,18 +101,6 @@ class SingleLayer(AbstractMeganetElement):
         if th3.size:
             A = A + biasApply(self.Bout, th3, self.sizeFeatOut())
         return A, (KY, tmpNL, dA)
-
-    def forwardProp(self, theta, Y, doDerivative=True, storeInterm=None):
-        """``(Z, tmp)``; ``tmp`` holds the intermediates if ``storeInterm`` (default: the
-        layer's option) and ``doDerivative``, else None."""
-        Z, tmp = self._forward(theta, Y, doDerivative)
-        keep = self.storeInterm if storeInterm is None else bool(storeInterm)
-        return Z, (tmp if (doDerivative and keep) else None)
-
-    def _temps(self, theta, Y, tmp):
-        if tmp is None:
-            tmp = self._forward(theta, Y, True)[1]
-        return tmp
 
     # ------------------------------------------------------------------ J products
     def Jmv(self, dtheta, dY, theta, Y, tmp=None):
@@ -157,12 +145,3 @@ class SingleLayer(AbstractMeganetElement):
                 parts.append(dth4)
             dth = xp.concatenate(parts, axis=0 if reduceDim else 1)
         return dth, dY
-
-    # ------------------------------------------------------------------ multilevel
-    def restrictConvStencils(self, theta):
-        th1, rest = theta[:self.K.nTheta()], theta[self.K.nTheta():]
-        return self.xp.concatenate([self.K.restrictConvStencils(th1), rest])
-
-    def prolongateConvStencils(self, theta):
-        th1, rest = theta[:self.K.nTheta()], theta[self.K.nTheta():]
-        return self.xp.concatenate([self.K.prolongateConvStencils(th1), rest])
