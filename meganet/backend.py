@@ -20,7 +20,7 @@ import numpy
 
 __all__ = [
     "PRECISIONS", "checkPrecision", "checkUseGPU", "getArrayModule", "getDtype",
-    "getArrayModuleOf", "isDeviceArray", "hasBackend", "gpuVar", "toHost", "asArray", "randn",
+    "getArrayModuleOf", "isDeviceArray", "hasBackend", "backendChildren", "BackendMixin", "gpuVar", "toHost", "asArray", "randn",
 ]
 
 PRECISIONS = {"single": numpy.float32, "double": numpy.float64}
@@ -121,6 +121,61 @@ def hasBackend(obj):
     cls = type(obj)
     return (not isinstance(obj, type) and isinstance(getattr(cls, "useGPU", None), property)
             and isinstance(getattr(cls, "precision", None), property))
+
+
+def backendChildren(obj):
+    """Elements and operators among ``obj``'s attributes (and inside list/tuple attributes)."""
+    out = []
+    for val in vars(obj).values():
+        if isinstance(val, (list, tuple)):
+            out.extend(v for v in val if hasBackend(v))
+        elif hasBackend(val):
+            out.append(val)
+    return out
+
+
+class BackendMixin:
+    """``useGPU``/``precision`` properties shared by elements, operators and regularizers.
+
+    The owner sets ``_useGPU``/``_precision`` in its constructor; assigning the properties
+    validates the value and calls ``_onBackendChange()``. ``_pushBackend()`` hands the
+    settings to the children found by :func:`backendChildren`.
+    """
+
+    @property
+    def useGPU(self):
+        """Whether to compute on the device array module (CuPy) instead of NumPy."""
+        return self._useGPU
+
+    @useGPU.setter
+    def useGPU(self, value):
+        self._useGPU = checkUseGPU(value)
+        self._onBackendChange()
+
+    @property
+    def precision(self):
+        """'single' or 'double'."""
+        return self._precision
+
+    @precision.setter
+    def precision(self, value):
+        self._precision = checkPrecision(value)
+        self._onBackendChange()
+
+    @property
+    def dtype(self):
+        """The floating point dtype for ``precision``."""
+        return getDtype(self._precision)
+
+    def _onBackendChange(self):
+        """Hook: react to a change of ``useGPU`` or ``precision``."""
+
+    def _pushBackend(self):
+        for child in backendChildren(self):
+            if child.useGPU != self._useGPU:
+                child.useGPU = self._useGPU
+            if child.precision != self._precision:
+                child.precision = self._precision
 
 
 def gpuVar(useGPU, precision, *arrays):

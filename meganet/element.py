@@ -34,8 +34,8 @@ import inspect
 
 import numpy
 
-from .backend import (asArray, checkPrecision, checkUseGPU, getArrayModule, getDtype,
-                      hasBackend, isDeviceArray)
+from .backend import (BackendMixin, asArray, backendChildren, checkPrecision, checkUseGPU,
+                      getArrayModule, isDeviceArray)
 
 __all__ = ["AbstractMeganetElement"]
 
@@ -76,7 +76,7 @@ def _validated(fn, methodName):
     return wrapper
 
 
-class AbstractMeganetElement:
+class AbstractMeganetElement(BackendMixin):
     """Base class of all meganet elements (Meganet.m's ``abstractMeganetElement``).
 
     Parameters
@@ -101,56 +101,21 @@ class AbstractMeganetElement:
 
     # ------------------------------------------------------------------ backend
     @property
-    def useGPU(self):
-        """Whether the element computes on the device array module."""
-        return self._useGPU
-
-    @useGPU.setter
-    def useGPU(self, value):
-        value = checkUseGPU(value)
-        self._xp = getArrayModule(value)
-        self._useGPU = value
-        self._propagateBackend()
-
-    @property
-    def precision(self):
-        """'single' or 'double'."""
-        return self._precision
-
-    @precision.setter
-    def precision(self, value):
-        self._precision = checkPrecision(value)
-        self._propagateBackend()
-
-    @property
     def xp(self):
         """The array module (numpy or the device module)."""
         return self._xp
 
-    @property
-    def dtype(self):
-        """The floating point dtype for ``precision``."""
-        return getDtype(self._precision)
+    def _onBackendChange(self):
+        self._xp = getArrayModule(self._useGPU)
+        self._propagateBackend()
 
     def _children(self):
         """Child elements and operators (found among the instance attributes)."""
-        out = []
-        for key, val in vars(self).items():
-            if key in ("_xp",):
-                continue
-            if isinstance(val, (list, tuple)):
-                out.extend(v for v in val if hasBackend(v))
-            elif hasBackend(val):
-                out.append(val)
-        return out
+        return backendChildren(self)
 
     def _propagateBackend(self):
         """Push useGPU/precision to children and move the element's own arrays."""
-        for child in self._children():
-            if child.useGPU != self._useGPU:
-                child.useGPU = self._useGPU
-            if child.precision != self._precision:
-                child.precision = self._precision
+        self._pushBackend()
         for key, val in list(vars(self).items()):
             if isinstance(val, numpy.ndarray) or isDeviceArray(val):
                 object.__setattr__(self, key, self._moveArray(val))

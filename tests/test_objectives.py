@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import meganet as mg
-from helpers import randn
+
 
 
 def _problem(useGPU=False, nEx=12, act=mg.tanhActivation, norm=False, seed=0):

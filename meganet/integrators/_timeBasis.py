@@ -21,6 +21,7 @@ least-squares solution of ``A^T c = 1`` -- as Meganet.m's ``repmat(...)/A``.
 import numpy
 
 from ..backend import toHost
+from ..utils.inter1D import inter1D
 
 __all__ = []
 
@@ -102,6 +103,22 @@ class TimeBasisMixin:
                              f"basis (A=None); got A of shape {tuple(self.A.shape)}. Prolongate "
                              "the basis functions yourself and build a new block instead.")
 
+    def _prolongateUniform(self, theta):
+        """Double ``nt``, halve ``h``, interpolate linearly in time (uniform steps ``j h``).
+
+        MUTATES the block (``nt -> 2 nt``, ``h -> h / 2``) and returns the new weights: the
+        old per-step weights sit at ``t_j = j h`` (``j < nt``), the new ones at
+        ``t_i = i h / 2`` (``i < 2 nt``), interpolated by :func:`meganet.utils.inter1D`
+        (constant beyond the last old time point). Only for the identity time basis.
+        (Meganet.m returns a new block and the new weights.)
+        """
+        self._requireIdentityBasis("prolongateWeights")
+        t1 = [j * self.h for j in range(self.nt)]
+        t2 = [i * self.h / 2 for i in range(2 * self.nt)]
+        theta2 = inter1D(theta, t1, t2)
+        self.nt, self.h, self.A = 2 * self.nt, self.h / 2, None
+        return theta2
+
 
 class LayerTimeBasisMixin(TimeBasisMixin):
     """Sizes and weights of the blocks that step one layer in time (``self.layer``).
@@ -127,3 +144,14 @@ class LayerTimeBasisMixin(TimeBasisMixin):
     def initTheta(self, rng=None):
         """The layer's initial weights at every time point (coefficients solved through ``A``)."""
         return self._initCoeffs(self.layer.initTheta(rng=rng))
+
+    def _mapSteps(self, theta, fn):
+        return self.xp.concatenate([fn(t) for t in self.split(theta)])
+
+    def restrictConvStencils(self, theta):
+        """Every coefficient chunk through ``layer.restrictConvStencils`` (coarser images)."""
+        return self._mapSteps(theta, self.layer.restrictConvStencils)
+
+    def prolongateConvStencils(self, theta):
+        """Every coefficient chunk through ``layer.prolongateConvStencils`` (finer images)."""
+        return self._mapSteps(theta, self.layer.prolongateConvStencils)

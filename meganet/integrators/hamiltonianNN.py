@@ -1,7 +1,6 @@
 """``HamiltonianNN``: Hamiltonian (Verlet) block with an auxiliary state (Meganet.m's ``HamiltonianNN``)."""
 from ..element import AbstractMeganetElement
 from ..layers._layerUtils import biasApply, biasApplyT, nBias, prepareBias
-from ..utils.inter1D import inter1D
 from ._blockUtils import checkH, checkNt, checkState, resolveBackend
 from ._timeBasis import TimeBasisMixin
 
@@ -204,7 +203,7 @@ class HamiltonianNN(TimeBasisMixin, AbstractMeganetElement):
             tmp = self._run(Th, Y)
         Yj, Zj = tmp
         xp, h, K = self.xp, self.h, self.K
-        nK, nb = K.nTheta(), nBias(self.B)
+        nb = nBias(self.B)
         G = None
         if wantTh:
             m = self._nThetaStep()
@@ -247,12 +246,7 @@ class HamiltonianNN(TimeBasisMixin, AbstractMeganetElement):
         MUTATES the block and returns the new weights (see :meth:`ResNN.prolongateWeights`).
         Only for the identity time basis (Meganet.m does not check this).
         """
-        self._requireIdentityBasis("prolongateWeights")
-        t1 = [j * self.h for j in range(self.nt)]
-        t2 = [i * self.h / 2 for i in range(2 * self.nt)]
-        theta2 = inter1D(theta, t1, t2)
-        self.nt, self.h, self.A = 2 * self.nt, self.h / 2, None
-        return theta2
+        return self._prolongateUniform(theta)
 
     def _mapSteps(self, theta, fn):
         xp = self.xp

@@ -1,6 +1,5 @@
 """``LeapFrogNN``: second-order (leapfrog) residual block (Meganet.m's ``LeapFrogNN``)."""
 from ..element import AbstractMeganetElement
-from ..utils.inter1D import inter1D
 from ._blockUtils import (checkElement, checkH, checkNt, checkSquareLayer, checkState,
                           layerForward, resolveBackend)
 from ._timeBasis import LayerTimeBasisMixin
@@ -165,20 +164,4 @@ class LeapFrogNN(LayerTimeBasisMixin, AbstractMeganetElement):
         MUTATES the block and returns the new weights (see :meth:`ResNN.prolongateWeights`).
         Only for the identity time basis.
         """
-        self._requireIdentityBasis("prolongateWeights")
-        t1 = [j * self.h for j in range(self.nt)]
-        t2 = [i * self.h / 2 for i in range(2 * self.nt)]
-        theta2 = inter1D(theta, t1, t2)
-        self.nt, self.h, self.A = 2 * self.nt, self.h / 2, None
-        return theta2
-
-    def _mapSteps(self, theta, fn):
-        return self.xp.concatenate([fn(t) for t in self.split(theta)])
-
-    def restrictConvStencils(self, theta):
-        """Every coefficient chunk through ``layer.restrictConvStencils``."""
-        return self._mapSteps(theta, self.layer.restrictConvStencils)
-
-    def prolongateConvStencils(self, theta):
-        """Every coefficient chunk through ``layer.prolongateConvStencils``."""
-        return self._mapSteps(theta, self.layer.prolongateConvStencils)
+        return self._prolongateUniform(theta)

@@ -1,6 +1,5 @@
 """``ResNN``: residual network block, forward Euler in time (Meganet.m's ``ResNN``)."""
 from ..element import AbstractMeganetElement
-from ..utils.inter1D import inter1D
 from ._blockUtils import checkElement, checkH, checkNt, checkSquareLayer, layerForward, resolveBackend
 from ._timeBasis import LayerTimeBasisMixin
 
@@ -149,20 +148,4 @@ class ResNN(LayerTimeBasisMixin, AbstractMeganetElement):
         (constant beyond the last old time point). Only for the identity time basis.
         (Meganet.m returns a new block and the new weights.)
         """
-        self._requireIdentityBasis("prolongateWeights")
-        t1 = [j * self.h for j in range(self.nt)]
-        t2 = [i * self.h / 2 for i in range(2 * self.nt)]
-        theta2 = inter1D(theta, t1, t2)
-        self.nt, self.h, self.A = 2 * self.nt, self.h / 2, None
-        return theta2
-
-    def _mapSteps(self, theta, fn):
-        return self.xp.concatenate([fn(t) for t in self.split(theta)])
-
-    def restrictConvStencils(self, theta):
-        """Every coefficient chunk through ``layer.restrictConvStencils`` (coarser images)."""
-        return self._mapSteps(theta, self.layer.restrictConvStencils)
-
-    def prolongateConvStencils(self, theta):
-        """Every coefficient chunk through ``layer.prolongateConvStencils`` (finer images)."""
-        return self._mapSteps(theta, self.layer.prolongateConvStencils)
+        return self._prolongateUniform(theta)

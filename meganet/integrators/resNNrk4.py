@@ -241,14 +241,3 @@ class ResNNrk4(LayerTimeBasisMixin, AbstractMeganetElement):
         self._tY = tuple(float(v) for v in tOld)
         self.A = None
         return inter1D(theta, tOld, self.tTheta())
-
-    def _mapSteps(self, theta, fn):
-        return self.xp.concatenate([fn(t) for t in self.split(theta)])
-
-    def restrictConvStencils(self, theta):
-        """Every coefficient chunk through ``layer.restrictConvStencils``."""
-        return self._mapSteps(theta, self.layer.restrictConvStencils)
-
-    def prolongateConvStencils(self, theta):
-        """Every coefficient chunk through ``layer.prolongateConvStencils``."""
-        return self._mapSteps(theta, self.layer.prolongateConvStencils)

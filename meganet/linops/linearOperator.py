@@ -17,7 +17,7 @@ SciPy (or CuPy) view on flat vectors for use with SciPy's iterative solvers.
 """
 import numpy
 
-from ..backend import checkPrecision, checkUseGPU, getArrayModuleOf, getDtype, isDeviceArray
+from ..backend import BackendMixin, checkPrecision, checkUseGPU, getArrayModuleOf, isDeviceArray
 
 __all__ = ["LinearOperator"]
 
@@ -28,7 +28,7 @@ def _asShape(s):
     return tuple(int(v) for v in s)
 
 
-class LinearOperator:
+class LinearOperator(BackendMixin):
     """Linear operator ``A: R^n -> R^m`` given by its action and its adjoint action.
 
     Parameters
@@ -114,29 +114,6 @@ class LinearOperator:
             return x @ A if transpose else (A @ x.T).T
         raise ValueError(f"LinearOperator(A){'^T' if transpose else ''}: input must have shape "
                          f"({nIn},) or (N, {nIn}); got {tuple(x.shape)}")
-
-    # backend attributes (so elements can push their settings to operators they hold)
-    @property
-    def useGPU(self):
-        return self._useGPU
-
-    @useGPU.setter
-    def useGPU(self, value):
-        self._useGPU = checkUseGPU(value)
-        self._onBackendChange()
-
-    @property
-    def precision(self):
-        return self._precision
-
-    @precision.setter
-    def precision(self, value):
-        self._precision = checkPrecision(value)
-        self._onBackendChange()
-
-    @property
-    def dtype(self):
-        return getDtype(self._precision)
 
     def _onBackendChange(self):
         """Hook for operators that hold arrays."""

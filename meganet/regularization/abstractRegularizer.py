@@ -24,7 +24,7 @@ import math
 
 import numpy
 
-from ..backend import (checkPrecision, checkUseGPU, getArrayModuleOf, hasBackend,
+from ..backend import (checkPrecision, checkUseGPU, getArrayModuleOf, BackendMixin, backendChildren,
                        isDeviceArray, toHost)
 from ..linops.linearOperator import LinearOperator
 from ..linops.opEye import opEye
@@ -79,7 +79,7 @@ def checkAlpha(owner, alpha, count):
     return tuple(float(v) for v in vals)
 
 
-class AbstractRegularizer:
+class AbstractRegularizer(BackendMixin):
     """Base class of meganet's regularizers; see the module docstring for the interface."""
 
     def __init__(self, useGPU=None, precision=None):
@@ -95,35 +95,13 @@ class AbstractRegularizer:
 
     # ------------------------------------------------------------------ backend
     def _backendChildren(self):
-        return [v for v in vars(self).values() if hasBackend(v)] + [
-            c for v in vars(self).values() if isinstance(v, (list, tuple)) for c in v if hasBackend(c)]
+        return backendChildren(self)
 
     def _push(self):
-        for c in self._backendChildren():
-            if c.useGPU != self._useGPU:
-                c.useGPU = self._useGPU
-            if c.precision != self._precision:
-                c.precision = self._precision
+        self._pushBackend()
 
-    @property
-    def useGPU(self):
-        """Backend flag, pushed to the operators (computations follow ``x``'s backend)."""
-        return self._useGPU
-
-    @useGPU.setter
-    def useGPU(self, value):
-        self._useGPU = checkUseGPU(value)
-        self._push()
-
-    @property
-    def precision(self):
-        """'single' or 'double', pushed to the operators."""
-        return self._precision
-
-    @precision.setter
-    def precision(self, value):
-        self._precision = checkPrecision(value)
-        self._push()
+    def _onBackendChange(self):
+        self._pushBackend()
 
     # ------------------------------------------------------------------ helpers
     def _name(self):
