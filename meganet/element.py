@@ -211,9 +211,10 @@ class AbstractMeganetElement(BackendMixin):
         cls = type(self)
         needed = (needed,) if isinstance(needed, str) else needed
         if all(getattr(cls, n) is getattr(AbstractMeganetElement, n) for n in needed):
-            fb = (fallback,) if isinstance(fallback, str) else fallback
+            names = set(needed) | ({fallback} if isinstance(fallback, str) else set(fallback))
+            pair = ("Jmv", "Jthetamv", "JYmv") if "Jmv" in names else ("JTmv", "JthetaTmv", "JYTmv")
             raise NotImplementedError(
-                f"{cls.__name__} must implement {' and '.join(needed)} or {' and '.join(fb)}")
+                f"{cls.__name__} must implement {pair[0]}, or both {pair[1]} and {pair[2]}")
 
     # ------------------------------------------------------------------ operators
     def getJthetaOp(self, theta, Y, tmp=None):

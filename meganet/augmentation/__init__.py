@@ -1,2 +1,4 @@
-"""augmentation (filled in by the corresponding modules)."""
-__all__ = []
+"""Data augmentation (Meganet.m's augmentation folder)."""
+from .augmentation import randomCrop, randomFlip
+
+__all__ = ["randomFlip", "randomCrop"]

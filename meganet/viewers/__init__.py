@@ -1,2 +1,4 @@
-"""viewers (filled in by the corresponding modules)."""
-__all__ = []
+"""Viewers (Meganet.m's viewers folder); drawing needs the optional ``plot`` extra (matplotlib)."""
+from .montageArray import montageArray
+
+__all__ = ["montageArray"]
