@@ -13,7 +13,7 @@ class LeapFrogNN(LayerTimeBasisMixin, AbstractMeganetElement):
     The leapfrog discretisation of the paper's second-order network
     ``d^2Y/dt^2 = F_sym(theta(t), Y)``, ``Y(0) = Y_0``, ``dY/dt(0) = 0``
     (``layer = DoubleSymLayer``). Weights as :class:`ResNN` (``Theta_j = sum_k A[k, j]
-    theta_k``; default: ``nt`` per-step chunks, step 0 first). Output: ``Y_N``, ``N = nt``.
+    theta_k``; default: ``nt`` per-step chunks, step 0 first). Output: ``Y_nt``.
 
     Derivatives (``J_j`` the layer's Jacobian at ``(Theta_j, Y_j)``)::
 

@@ -1,16 +1,17 @@
 """Base class of the linear kernels ``K(theta)`` (Meganet.m's ``KernelTypes``).
 
-A kernel is a linear operator ``K(theta)`` that depends linearly (affinely, for
-``Dense`` with an offset ``q``) on its weights. As an element its forward map is
+A kernel is a linear operator ``K(theta)`` acting on the features. Most kernels depend
+linearly on their weights (affinely for ``Dense`` with an offset ``q``; multilinearly for
+``ScalingKernel``, whose factors multiply). As an element its forward map is
 ``Z = K(theta) Y``, so
 
 * ``JYmv(dY)   = K(theta) dY``        (``Amv``),
 * ``JYTmv(W)   = K(theta)^T W``       (``ATmv``),
-* ``Jthetamv(dtheta) = K(dtheta) Y``  (the linear part of ``K`` applied to ``Y``),
+* ``Jthetamv(dtheta) = K(dtheta) Y``  (for kernels linear in ``theta``; the default),
 * ``JthetaTmv(W)`` is kernel specific (a correlation of ``W`` with ``Y``).
 
-Subclasses implement ``Amv``, ``ATmv``, ``JthetaTmv`` and the sizes; they may override
-``Jthetamv`` when ``K`` has an offset.
+Subclasses implement ``Amv``, ``ATmv``, ``JthetaTmv`` and the sizes; kernels that are not
+linear in ``theta`` (an offset, products of weights) override ``Jthetamv`` and ``JthetaATmv``.
 """
 from ..element import AbstractMeganetElement
 from ..linops.linearOperator import LinearOperator

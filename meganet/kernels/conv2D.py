@@ -26,8 +26,9 @@ class Conv2D(ConvKernel):
         ATmv:   dYpad[n, s h + i, s w + j, c] += sum_o K[i, j, c, o] W[n, h, w, o]
                 dY = dYpad without its padding
 
-    (for ``s = 1`` this is the correlation of ``W`` with the flipped stencils
-    ``K[k1 - 1 - i, k2 - 1 - j, o, c]``.) Derivatives with respect to the weights::
+    (for ``s = 1`` this is the correlation of ``W`` with the flipped, channel-swapped
+    stencils ``Kt[i, j, o, c] = K[k1 - 1 - i, k2 - 1 - j, c, o]``, i.e. a ``Conv2D`` of
+    shape ``(k1, k2, cout, cin)``.) Derivatives with respect to the weights::
 
         Jthetamv(dtheta) = Amv(dtheta, Y)
         JthetaTmv(W)     = Q^T vec(G),
