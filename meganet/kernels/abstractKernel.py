@@ -13,10 +13,50 @@ linearly on their weights (affinely for ``Dense`` with an offset ``q``; multilin
 Subclasses implement ``Amv``, ``ATmv``, ``JthetaTmv`` and the sizes; kernels that are not
 linear in ``theta`` (an offset, products of weights) override ``Jthetamv`` and ``JthetaATmv``.
 """
+from ..backend import getArrayModuleOf
 from ..element import AbstractMeganetElement
 from ..linops.linearOperator import LinearOperator
 
 __all__ = ["AbstractKernel"]
+
+
+def prepareParameterisation(Q, nRows, owner, name, what, el):
+    """Validate a weight parameterisation ``v = Q theta`` (None, matrix or LinearOperator).
+
+    ``Q`` must have ``nRows`` rows (``what`` says what they count); a matrix is moved to the
+    element's backend, an operator gets its settings.
+    """
+    if Q is None:
+        return None
+    if isinstance(Q, LinearOperator):
+        if Q.shape[0] != nRows:
+            raise ValueError(f"{owner}: {name} must have {nRows} rows ({what}); got shape {Q.shape}")
+        Q.useGPU, Q.precision = el.useGPU, el.precision
+        return Q
+    if not hasattr(Q, "shape") or len(Q.shape) != 2 or Q.shape[0] != nRows:
+        raise ValueError(f"{owner}: {name} must be a matrix with {nRows} rows ({what}) or a "
+                         f"LinearOperator; got shape {getattr(Q, 'shape', type(Q).__name__)}")
+    return el.asArray(Q)
+
+
+def applyParameterisation(Q, theta):
+    """``Q theta`` (flat), or ``theta`` for ``Q = None``."""
+    if Q is None:
+        return theta
+    if isinstance(Q, LinearOperator):
+        return (Q @ theta.reshape(Q.n)).reshape(-1)
+    return Q @ theta
+
+
+def applyParameterisationT(Q, g, reduceDim=True):
+    """``Q^T g`` for a gradient ``g`` of the entries: ``(P,)``, or per example ``(N, P)``."""
+    if Q is None:
+        return g
+    if isinstance(Q, LinearOperator):
+        if reduceDim:
+            return (Q.T @ g.reshape(Q.m)).reshape(-1)
+        return getArrayModuleOf(g).stack([(Q.T @ gi.reshape(Q.m)).reshape(-1) for gi in g])
+    return Q.T @ g if reduceDim else g @ Q
 
 
 class AbstractKernel(AbstractMeganetElement):
@@ -59,6 +99,20 @@ class AbstractKernel(AbstractMeganetElement):
 
     def JYTmv(self, W, theta, Y, tmp=None):
         return self.ATmv(theta, W)
+
+    def implicitTimeStep(self, theta, Y, h):
+        """Solve ``(h K^T K + I) z = y`` for every example (an implicit Euler step).
+
+        Needs ``getMatrix(theta)`` (a dense square matrix; for small kernels).
+        """
+        if not hasattr(self, "getMatrix"):
+            raise NotImplementedError(f"{type(self).__name__}.implicitTimeStep needs getMatrix()")
+        K = self.getMatrix(theta)
+        if K.shape[0] != K.shape[1]:
+            raise ValueError(f"{type(self).__name__}.implicitTimeStep needs a square kernel; "
+                             f"got a {K.shape[0]} x {K.shape[1]} matrix")
+        M = h * (K.T @ K) + self.xp.eye(K.shape[1], dtype=self.dtype)
+        return self.xp.linalg.solve(M, Y.T).T
 
     def JthetaATmv(self, dtheta, theta, Z):
         """Derivative of ``K(theta)^T Z`` with respect to ``theta`` in direction ``dtheta``.

@@ -5,8 +5,8 @@ Also holds the Galerkin coarsening of 3 x 3 stencils (``restrictConvStencils`` /
 """
 import numpy
 
-from ..linops.linearOperator import LinearOperator
-from .abstractKernel import AbstractKernel
+from .abstractKernel import (AbstractKernel, applyParameterisation, applyParameterisationT,
+                             prepareParameterisation)
 
 __all__ = ["ConvKernel", "galerkinStencilMap"]
 
@@ -128,16 +128,7 @@ class ConvKernel(AbstractKernel):
             raise ValueError(f"{name}: stride must be one of {self._strides}; got {stride!r}")
         self.stride = int(stride)
         nk = int(numpy.prod(self.sK))
-        if Q is not None:
-            if isinstance(Q, LinearOperator):
-                if Q.shape[0] != nk:
-                    raise ValueError(f"{name}: Q must have {nk} rows (prod(sK)); got shape {Q.shape}")
-                Q.useGPU, Q.precision = self.useGPU, self.precision
-            else:
-                if not hasattr(Q, "shape") or len(Q.shape) != 2 or Q.shape[0] != nk:
-                    raise ValueError(f"{name}: Q must be a matrix with {nk} rows (prod(sK)) or a "
-                                     f"LinearOperator; got shape {getattr(Q, 'shape', type(Q).__name__)}")
-                Q = self.asArray(Q)
+        Q = prepareParameterisation(Q, nk, name, "Q", "prod(sK)", self)
         self.Q = Q
 
     # ------------------------------------------------------------------ sizes
@@ -179,8 +170,7 @@ class ConvKernel(AbstractKernel):
     def getStencils(self, theta):
         """The stencils ``K = reshape(Q theta, sK)``, shape ``(k1, k2, cin, cout)``."""
         self._checkTheta(theta, "getStencils")
-        k = theta if self.Q is None else self.Q @ theta
-        return k.reshape(self.sK)
+        return applyParameterisation(self.Q, theta).reshape(self.sK)
 
     def _checkTheta(self, theta, where):
         if tuple(theta.shape) != (self.nTheta(),):
@@ -204,17 +194,8 @@ class ConvKernel(AbstractKernel):
 
     def _stencilGradToTheta(self, G, reduceDim=True):
         """Adjoint of :meth:`getStencils`: ``Q^T vec(G)``; ``G`` is ``(P,)`` or ``(N, P)``."""
-        if self.Q is None:
-            return G
-        if reduceDim:
-            if isinstance(self.Q, LinearOperator):
-                return (self.Q.T @ G.reshape(self.Q.m)).reshape(-1)
-            return self.Q.T @ G
-        if isinstance(self.Q, LinearOperator):
-            return self.xp.stack([(self.Q.T @ g.reshape(self.Q.m)).reshape(-1) for g in G])
-        return G @ self.Q
+        return applyParameterisationT(self.Q, G, reduceDim)
 
-    # ------------------------------------------------------------------ convolution primitives
     def _applyStencils(self, K, Y):
         """``conv(K, Y)`` for stencils ``K`` of shape ``sK``."""
         raise NotImplementedError(f"{type(self).__name__} must provide _applyStencils()")

@@ -1,8 +1,8 @@
 """``Dense``: a fully coupled matrix kernel (Meganet.m's ``dense``)."""
 import numpy
 
-from ..linops.linearOperator import LinearOperator
-from .abstractKernel import AbstractKernel
+from .abstractKernel import (AbstractKernel, applyParameterisation, applyParameterisationT,
+                             prepareParameterisation)
 
 __all__ = ["Dense", "getDenseAntiSym"]
 
@@ -40,16 +40,7 @@ class Dense(AbstractKernel):
             raise ValueError(f"Dense: nK must be two positive integers (nOut, nIn); got {nK}")
         self.nK = nK
         nk = nK[0] * nK[1]
-        if Q is not None:
-            if isinstance(Q, LinearOperator):
-                if Q.shape[0] != nk:
-                    raise ValueError(f"Dense: Q must have {nk} rows (nK[0]*nK[1]); got shape {Q.shape}")
-                Q.useGPU, Q.precision = self.useGPU, self.precision
-            else:
-                Q = self.asArray(Q)
-                if Q.ndim != 2 or Q.shape[0] != nk:
-                    raise ValueError(
-                        f"Dense: Q must be a matrix with {nk} rows (nK[0]*nK[1]); got shape {tuple(Q.shape)}")
+        Q = prepareParameterisation(Q, nk, "Dense", "Q", "nK[0]*nK[1]", self)
         self.Q = Q
         if q is not None:
             q = self.asArray(q).reshape(-1)
@@ -72,7 +63,7 @@ class Dense(AbstractKernel):
         return self.asArray(numpy.sqrt(2.0 / self.nK[1]) * rng.standard_normal(self.nTheta()))
 
     def _matrix(self, theta, offset=True):
-        k = theta if self.Q is None else self.Q @ theta
+        k = applyParameterisation(self.Q, theta)
         if offset and self.q is not None:
             k = k + self.q
         return k.reshape(self.nK)
@@ -96,21 +87,9 @@ class Dense(AbstractKernel):
     def JthetaTmv(self, W, theta, Y, tmp=None, reduceDim=True):
         if reduceDim:
             g = (W.T @ Y).reshape(-1)
-            return g if self.Q is None else self.Q.T @ g
-        g = (W[:, :, None] * Y[:, None, :]).reshape(W.shape[0], -1)
-        if self.Q is None:
-            return g
-        if isinstance(self.Q, LinearOperator):
-            return self.xp.stack([self.Q.T @ gi for gi in g])
-        return g @ self.Q
-
-    def implicitTimeStep(self, theta, Y, h):
-        """Solve ``(h K^T K + I) z = y`` for every example (an implicit Euler step)."""
-        K = self._matrix(theta)
-        if K.shape[0] != K.shape[1]:
-            raise ValueError(f"Dense.implicitTimeStep needs a square kernel; nK={self.nK}")
-        M = h * (K.T @ K) + self.xp.eye(K.shape[1], dtype=self.dtype)
-        return self.xp.linalg.solve(M, Y.T).T
+        else:
+            g = (W[:, :, None] * Y[:, None, :]).reshape(W.shape[0], -1)
+        return applyParameterisationT(self.Q, g, reduceDim)
 
 
 def getDenseAntiSym(nK, useGPU=False, precision="double"):

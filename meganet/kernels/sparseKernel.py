@@ -1,8 +1,8 @@
 """``SparseKernel``: a sparse matrix with trainable non-zeros (Meganet.m's ``sparseKernel``)."""
 import numpy
 
-from ..linops.linearOperator import LinearOperator
-from .abstractKernel import AbstractKernel
+from .abstractKernel import (AbstractKernel, applyParameterisation, applyParameterisationT,
+                             prepareParameterisation)
 from .convKernel import _isInt
 
 __all__ = ["SparseKernel"]
@@ -76,17 +76,7 @@ class SparseKernel(AbstractKernel):
             raise ValueError(f"SparseKernel: ival and jval must have the same length; got "
                              f"{iv.size} and {jv.size}")
         nnz = iv.size
-        if Qs is not None:
-            if isinstance(Qs, LinearOperator):
-                if Qs.shape[0] != nnz:
-                    raise ValueError(f"SparseKernel: Qs must have {nnz} rows (len(ival)); "
-                                     f"got shape {Qs.shape}")
-                Qs.useGPU, Qs.precision = self.useGPU, self.precision
-            else:
-                if not hasattr(Qs, "shape") or len(Qs.shape) != 2 or Qs.shape[0] != nnz:
-                    raise ValueError(f"SparseKernel: Qs must be a matrix with {nnz} rows (len(ival)) or a "
-                                     f"LinearOperator; got shape {getattr(Qs, 'shape', type(Qs).__name__)}")
-                Qs = self.asArray(Qs)
+        Qs = prepareParameterisation(Qs, nnz, "SparseKernel", "Qs", "len(ival)", self)
         self.Qs = Qs
         rowE, rowC = _ell(iv, jv, self.nK[0])
         colE, colR = _ell(jv, iv, self.nK[1])
@@ -131,8 +121,7 @@ class SparseKernel(AbstractKernel):
     # ------------------------------------------------------------------ helpers
     def _values(self, theta):
         """``Qs theta`` with a zero appended (the value of the padding slots)."""
-        v = theta if self.Qs is None else self.Qs @ theta
-        v = v.reshape(-1)
+        v = applyParameterisation(self.Qs, theta)
         return self.xp.concatenate([v, self.xp.zeros(1, dtype=v.dtype)])
 
     def getMatrix(self, theta):
@@ -150,21 +139,4 @@ class SparseKernel(AbstractKernel):
 
     def JthetaTmv(self, W, theta, Y, tmp=None, reduceDim=True):
         T = W[:, self.ival] * Y[:, self.jval]          # (N, nnz)
-        if reduceDim:
-            t = T.sum(axis=0)
-            if self.Qs is None:
-                return t
-            return self.Qs.T @ t
-        if self.Qs is None:
-            return T
-        if isinstance(self.Qs, LinearOperator):
-            return self.xp.stack([self.Qs.T @ tn for tn in T])
-        return T @ self.Qs
-
-    def implicitTimeStep(self, theta, Y, h):
-        """Solve ``(h K^T K + I) z = y`` for every example (dense solve; small kernels)."""
-        K = self.getMatrix(theta)
-        if K.shape[0] != K.shape[1]:
-            raise ValueError(f"SparseKernel.implicitTimeStep needs a square kernel; nK={self.nK}")
-        M = h * (K.T @ K) + self.xp.eye(K.shape[1], dtype=self.dtype)
-        return self.xp.linalg.solve(M, Y.T).T
+        return applyParameterisationT(self.Qs, T.sum(axis=0) if reduceDim else T, reduceDim)

@@ -1,6 +1,6 @@
 """Base class of the kernel-based layers (private): SingleLayer, DoubleLayer, DoubleSymLayer."""
 from ..element import AbstractMeganetElement
-from ._layerUtils import splitTheta
+from ._layerUtils import nBias, splitTheta
 
 __all__ = []
 
@@ -8,14 +8,31 @@ __all__ = []
 class KernelLayer(AbstractMeganetElement):
     """What the kernel-based layers share.
 
-    Subclasses provide ``_sizes()`` (the sizes of the weight parts in Meganet.m's order,
-    the kernels' first), ``_forward(theta, Y, doDerivative) -> (Z, intermediates)``,
-    ``Jmv``, ``JTmv``, ``_kernels()`` (the kernels whose weights come first, in order) and
+    Subclasses provide ``_kernels()``, ``_biases()`` and ``_normLayers()`` (in the order
+    of their weights; theta = [kernels; biases; normalization layers] as Meganet.m),
+    ``_forward(theta, Y, doDerivative) -> (Z, intermediates)``, ``Jmv``, ``JTmv`` and
     ``self.storeInterm``.
     """
 
+    _biasInit = 0.0   # initial value of the bias weights
+
+    def _sizes(self):
+        """Sizes of the weight parts: kernels, biases, normalization layers (Meganet.m's order)."""
+        return (tuple(K.nTheta() for K in self._kernels())
+                + tuple(nBias(B) for B in self._biases())
+                + tuple(nl.nTheta() if nl is not None else 0 for nl in self._normLayers()))
+
     def nTheta(self):
         return sum(self._sizes())
+
+    def initTheta(self, rng=None):
+        """The kernels' inits, biases at ``_biasInit``, the normalization layers' inits."""
+        xp = self.xp
+        nb = sum(nBias(B) for B in self._biases())
+        parts = [K.initTheta(rng=rng) for K in self._kernels()]
+        parts.append(xp.full(nb, self._biasInit, dtype=self.dtype))
+        parts += [nl.initTheta(rng=rng) for nl in self._normLayers() if nl is not None]
+        return xp.concatenate(parts)
 
     def split(self, theta):
         return splitTheta(theta, self._sizes())

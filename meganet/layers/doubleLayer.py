@@ -1,7 +1,7 @@
 """``DoubleLayer``: two kernels with activations, Z = sigma2(N2(K2 sigma1(N1(K1 Y) + Bin1 b1)) + Bin2 b2) + Bout b3."""
 from ..activations import tanhActivation
 from ._kernelLayer import KernelLayer
-from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, nBias, prepareBias,
+from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, prepareBias,
                           resolveBackend)
 
 __all__ = ["DoubleLayer"]
@@ -61,14 +61,16 @@ class DoubleLayer(KernelLayer):
         self.storeInterm = bool(storeInterm)
         self._propagateBackend()
 
+    _biasInit = 0.1
+
     def _kernels(self):
         return (self.K1, self.K2)
 
-    def _sizes(self):
-        n6 = self.normLayer1.nTheta() if self.normLayer1 is not None else 0
-        n7 = self.normLayer2.nTheta() if self.normLayer2 is not None else 0
-        return (self.K1.nTheta(), self.K2.nTheta(), nBias(self.Bin1), nBias(self.Bin2),
-                nBias(self.Bout), n6, n7)
+    def _biases(self):
+        return (self.Bin1, self.Bin2, self.Bout)
+
+    def _normLayers(self):
+        return (self.normLayer1, self.normLayer2)
 
     def split(self, theta):
         """``(theta_K1, theta_K2, theta_Bin1, theta_Bin2, theta_Bout, theta_N1, theta_N2)``."""
@@ -79,17 +81,6 @@ class DoubleLayer(KernelLayer):
 
     def sizeFeatOut(self):
         return tuple(self.K2.sizeFeatOut())
-
-    def initTheta(self, rng=None):
-        """Kernel inits, biases 0.1, normalization layers' inits."""
-        xp = self.xp
-        nb = nBias(self.Bin1) + nBias(self.Bin2) + nBias(self.Bout)
-        parts = [self.K1.initTheta(rng=rng), self.K2.initTheta(rng=rng),
-                 xp.full(nb, 0.1, dtype=self.dtype)]
-        for nl in (self.normLayer1, self.normLayer2):
-            if nl is not None:
-                parts.append(nl.initTheta(rng=rng))
-        return xp.concatenate(parts)
 
     def _forward(self, theta, Y, doDerivative):
         th1, th2, th3, th4, th5, th6, th7 = self.split(theta)

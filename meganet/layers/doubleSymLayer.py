@@ -1,7 +1,7 @@
 """``DoubleSymLayer``: the symmetric layer of the PDE-motivated networks (paper, eq. 6)."""
 from ..activations import tanhActivation
 from ._kernelLayer import KernelLayer
-from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, nBias, prepareBias,
+from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, prepareBias,
                           resolveBackend)
 
 __all__ = ["DoubleSymLayer"]
@@ -65,10 +65,11 @@ class DoubleSymLayer(KernelLayer):
     def _kernels(self):
         return (self.K,)
 
-    def _sizes(self):
-        n4 = self.normLayer1.nTheta() if self.normLayer1 is not None else 0
-        n5 = self.normLayer2.nTheta() if self.normLayer2 is not None else 0
-        return (self.K.nTheta(), nBias(self.Bin), nBias(self.Bout), n4, n5)
+    def _biases(self):
+        return (self.Bin, self.Bout)
+
+    def _normLayers(self):
+        return (self.normLayer1, self.normLayer2)
 
     def split(self, theta):
         """``(theta_K, theta_Bin, theta_Bout, theta_normLayer1, theta_normLayer2)``."""
@@ -79,15 +80,6 @@ class DoubleSymLayer(KernelLayer):
 
     def sizeFeatOut(self):
         return tuple(self.K.sizeFeatIn())
-
-    def initTheta(self, rng=None):
-        """Kernel init, zero biases, normalization layers' inits."""
-        xp = self.xp
-        parts = [self.K.initTheta(rng=rng), xp.zeros(nBias(self.Bin) + nBias(self.Bout), dtype=self.dtype)]
-        for nl in (self.normLayer1, self.normLayer2):
-            if nl is not None:
-                parts.append(nl.initTheta(rng=rng))
-        return xp.concatenate(parts)
 
     def _forward(self, theta, Y, doDerivative):
         th1, th2, th3, th4, th5 = self.split(theta)

@@ -1,7 +1,7 @@
 """``SingleLayer``: Z = sigma(N(K(theta1) Y) + Bin theta2) + Bout theta3."""
 from ..activations import tanhActivation
 from ._kernelLayer import KernelLayer
-from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, nBias, prepareBias,
+from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, prepareBias,
                           resolveBackend)
 
 __all__ = ["SingleLayer"]
@@ -66,9 +66,11 @@ class SingleLayer(KernelLayer):
     def _kernels(self):
         return (self.K,)
 
-    def _sizes(self):
-        nNL = self.normLayer.nTheta() if self.normLayer is not None else 0
-        return (self.K.nTheta(), nBias(self.Bin), nBias(self.Bout), nNL)
+    def _biases(self):
+        return (self.Bin, self.Bout)
+
+    def _normLayers(self):
+        return (self.normLayer,)
 
     def split(self, theta):
         """``(theta_K, theta_Bin, theta_Bout, theta_normLayer)``."""
@@ -79,14 +81,6 @@ class SingleLayer(KernelLayer):
 
     def sizeFeatOut(self):
         return tuple(self.K.sizeFeatOut())
-
-    def initTheta(self, rng=None):
-        """Kernel init, zero biases, normLayer init."""
-        xp = self.xp
-        parts = [self.K.initTheta(rng=rng), xp.zeros(nBias(self.Bin) + nBias(self.Bout), dtype=self.dtype)]
-        if self.normLayer is not None:
-            parts.append(self.normLayer.initTheta(rng=rng))
-        return xp.concatenate(parts)
 
     # ------------------------------------------------------------------ forward
     def _forward(self, theta, Y, doDerivative):

@@ -1,12 +1,11 @@
 """Nonlinear conjugate gradients (Meganet.m's ``nlcg``)."""
-from .armijo import Armijo
-from .lineSearchOptimizer import LineSearchOptimizer
 from .optimizer import dot, hostFloat
+from .sd import SD
 
 __all__ = ["NLCG"]
 
 
-class NLCG(LineSearchOptimizer):
+class NLCG(SD):
     """Nonlinear conjugate gradients (Hager-Zhang) with a line search.
 
     Directions ``s_0 = -g_0`` and ``s_k = -g_k + beta_k s_{k-1}`` with the Hager-Zhang
@@ -18,23 +17,10 @@ class NLCG(LineSearchOptimizer):
     computed from the true gradients (Meganet.m first rescales gradients of norm > 1
     to unit norm, which makes ``y`` inconsistent); the method restarts with ``-g_k``
     when ``s_{k-1}^T y`` vanishes or ``s_k`` is not a descent direction. Then
-    ``max|s_i| <= maxStep``. Options and history as :class:`SD`.
+    ``max|s_i| <= maxStep``. Options and history as :class:`SD` (whose constructor it shares).
     """
 
     name = "nlcg"
-
-    def __init__(self, maxIter=10, atol=1e-3, rtol=1e-3, maxStep=1.0, out=0, LS=None):
-        self.maxIter = maxIter
-        self.atol = atol
-        self.rtol = rtol
-        self.maxStep = maxStep
-        self.out = out
-        self.LS = Armijo() if LS is None else LS
-        self._checkOptions()
-
-    def _options(self):
-        return {"maxIter": self.maxIter, "atol": self.atol, "rtol": self.rtol,
-                "maxStep": self.maxStep, "out": self.out, "LS": self.LS}
 
     def _start(self, xc, Jc, dJ):
         self._sPrev = None
