@@ -5,13 +5,15 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST_ARGS ?= -m "not slow"
+# optional extras installed into .venv (mpi: mpi4py + MPICH, for the 2-process tests)
+EXTRAS ?= test,mpi
 
 .PHONY: test test-all venv clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip >/dev/null
-	$(PY) -m pip install -e ".[test]"
+	$(PY) -m pip install -e ".[$(EXTRAS)]"
 	touch $@
 
 venv: $(VENV)/.installed

@@ -3,5 +3,7 @@ from .dnnObjFctn import DnnObjFctn
 from .dnnBatchObjFctn import DnnBatchObjFctn
 from .dnnVarProObjFctn import DnnVarProObjFctn
 from .classObjFctn import ClassObjFctn
+from .mpiObjFctn import MPIObjFctn, isWritingRank, mpiexecCommand, startedByMPI, wrapMPI
 
-__all__ = ["DnnObjFctn", "DnnBatchObjFctn", "DnnVarProObjFctn", "ClassObjFctn"]
+__all__ = ["DnnObjFctn", "DnnBatchObjFctn", "DnnVarProObjFctn", "ClassObjFctn", "MPIObjFctn",
+           "wrapMPI", "isWritingRank", "startedByMPI", "mpiexecCommand"]

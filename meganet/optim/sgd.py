@@ -299,7 +299,7 @@ class SGD(Optimizer):
         return self._solve(fctn, None, fval, state)
 
     # -- checkpoint I/O ------------------------------------------------------------------------
-    def _writeState(self, st, nEx, path=None):
+    def _writeState(self, st, nEx, path=None, wait=True):
         path = self.checkpoint if path is None else path
 
         def host(a):
@@ -321,7 +321,7 @@ class SGD(Optimizer):
         his = numpy.array(st.rows, dtype=float) if st.rows else None
         arrays = {"x": host(x), "v": host(st.v), "mJ": host(st.mJ), "vJ": host(st.vJ),
                   "xOld": host(st.xOld), "xOpt": host(st.xOpt), "ids": st.ids, "his": his}
-        writeCheckpoint(path, arrays, meta)
+        self._recorder.obj.runOnWriter(lambda: writeCheckpoint(path, arrays, meta), wait)
         self._lastWritten = st
 
     def _loadState(self, path, like):
@@ -364,7 +364,7 @@ class SGD(Optimizer):
 
     def _tryWrite(self, st, nEx):
         try:
-            self._writeState(st, nEx)
+            self._writeState(st, nEx, wait=False)
             return True
         except Exception as err:  # keep the previous checkpoint, report, go on
             warnings.warn(f"SGD: could not write the checkpoint {self.checkpoint!r} "
@@ -402,7 +402,7 @@ class SGD(Optimizer):
                  f"miniBatch={self.miniBatch}, lossTol={self.lossTol:.1e}) ===")
         rec = Recorder("SGD", names, frmt, obj, val, self.out, title)
         self._recorder = rec
-        if self.out > 0 and resumedAt is not None:
+        if rec.out > 0 and resumedAt is not None:
             print(f"== sgd resumed from {self.checkpoint!r} at epoch {resumedAt[0]}, mini-batch "
                   f"{resumedAt[1]} of {nBatch} ===")
         if st.objNames is not None:
@@ -447,7 +447,7 @@ class SGD(Optimizer):
                     box[0] = dataclasses.replace(st, stopReason="maxWorkUnits")
                     break
                 lr = self._lr(st.epoch)
-                ids = rng.permutation(nEx)
+                ids = obj.shareFromWriter(rng.permutation(nEx))
                 st = dataclasses.replace(st, ids=ids, rngState=rng.bit_generator.state, lr=lr,
                                          xOld=st.x, epochTime=0.0, k=0, stopReason="")
                 box[0] = st
@@ -503,7 +503,7 @@ class SGD(Optimizer):
                 stopReason="lossTol" if done else "")
             box[0] = st
             rec.printRow(row)
-            if done and self.out > 0:
+            if done and rec.out > 0:
                 print(f"--- sgd reached the loss tolerance {self.lossTol:.2e}: stop ---")
             if (self.checkpoint is not None and not done
                     and (st.epoch - 1) % self.checkpointEvery == 0):
@@ -527,7 +527,7 @@ class SGD(Optimizer):
                                  f"{where}")
 
     def _bar(self, total, initial, epoch):
-        if not (self.out > 0 and self.progress) or total == 0:
+        if not (self._recorder.out > 0 and self.progress) or total == 0:
             return None
         from tqdm import tqdm
         return tqdm(total=total, initial=initial, desc=f"epoch {epoch}", leave=False,
