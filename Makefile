@@ -1,5 +1,5 @@
 # Two commands on a fresh machine:
-#   make test   -- create .venv, install meganet with its test extra, run the test suite
+#   make test   -- create .venv, install meganet with its test and mpi extras, run the test suite
 #   make run    -- (once the drivers exist) train the PDE-CNNs on the embedded default data
 PYTHON ?= python3
 VENV   ?= .venv

@@ -274,3 +274,22 @@ def test_one_process_communicator_gives_the_objective_itself():
     with pytest.raises(ValueError, match="positive integer"):
         mg.mpiexecCommand(0)
     assert math.isfinite(par.nBytes) and par.nReductions == 2
+
+
+@pytest.mark.skipif(not HAVE_MPI4PY, reason="mpi4py is not installed")
+def test_device_arrays_are_reduced_through_the_host(useGPU):
+    """Device arrays (CuPy-like) stay on the device; without CUDA-aware MPI they are
+    copied to the host for the reduction and back."""
+    fctn, x0 = problems.objective("batch", nEx=12, useGPU=useGPU)
+    par = mg.MPIObjFctn(fctn, cudaAware=False)
+    J, para, g, H, _ = par(x0, np.arange(12))
+    J1, _, g1, H1, _ = fctn(x0)
+    assert mg.backend.isDeviceArray(g) == useGPU
+    v = mg.asArray(np.random.default_rng(1).standard_normal(x0.size), useGPU=useGPU)
+    Hv = H @ v
+    assert mg.backend.isDeviceArray(Hv) == useGPU
+    np.testing.assert_allclose(mg.toHost(g), mg.toHost(g1), rtol=1e-13, atol=1e-16)
+    np.testing.assert_allclose(mg.toHost(Hv), mg.toHost(H1 @ v), rtol=1e-13, atol=1e-16)
+    assert float(J) == pytest.approx(float(J1), rel=1e-14)
+    xc, His, _ = problems.sgd(1).solve(par, x0)
+    assert mg.backend.isDeviceArray(xc) == useGPU and His.his.shape[0] == 1

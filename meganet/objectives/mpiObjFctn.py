@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import numpy
 
@@ -99,7 +100,8 @@ class MPIObjFctn:
         This process's rank and the number of processes.
     nBytes : int
         Bytes this rank has passed to ``Allreduce`` so far (gradients, Hessian products,
-        scalars); ``nReductions`` counts the calls.
+        scalars); ``nReductions`` counts the calls and ``commTime`` is the time (seconds)
+        spent in them, including the wait for the slowest rank.
 
     Notes
     -----
@@ -150,6 +152,7 @@ class MPIObjFctn:
         self.cudaAware = bool(cudaAware)
         self.nBytes = 0
         self.nReductions = 0
+        self.commTime = 0.0
 
     # ------------------------------------------------------------------ protocol helpers
     def nData(self):
@@ -184,18 +187,19 @@ class MPIObjFctn:
                     stream().synchronize()
                 a = xp.ascontiguousarray(a)
                 out = xp.empty_like(a)
-                self._count(a.nbytes)
-                self.comm.Allreduce(a, out, op=self._op)
+                self._reduce(a, out)
                 return out
             return xp.asarray(self.allreduce(toHost(a)))
         a = numpy.ascontiguousarray(a)
         out = numpy.empty_like(a)
-        self._count(a.nbytes)
-        self.comm.Allreduce(a, out, op=self._op)
+        self._reduce(a, out)
         return out
 
-    def _count(self, nbytes):
-        self.nBytes += int(nbytes)
+    def _reduce(self, a, out):
+        t = time.perf_counter()
+        self.comm.Allreduce(a, out, op=self._op)
+        self.commTime += time.perf_counter() - t
+        self.nBytes += int(a.nbytes)
         self.nReductions += 1
 
     # ------------------------------------------------------------------ shares
