@@ -167,6 +167,8 @@ def test_errors_reach_every_rank(ranks):
     assert [i["I_badIdx"] for i in info] == ["ValueError", "ValueError"]
     # the objective raised on rank 0 only; rank 1 is told instead of waiting
     assert [i["I_fragile"] for i in info] == ["ArithmeticError", "RuntimeError"]
+    # different x on the ranks (e.g. differently drawn starting points) is an error on all
+    assert [i["I_lockstep"] for i in info] == [True, True]
 
 
 # --------------------------------------------------------------------------- one process

@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zlib
 
 import numpy
 
@@ -114,7 +115,10 @@ class MPIObjFctn:
     * Other attributes (``net``, ``split``, ``getLabels``, ...) are those of ``fctn``, which
       act on this rank alone.
     * An exception raised by ``fctn`` on one rank is raised on all of them (the others
-      raise ``RuntimeError`` naming the failed ranks), so no rank is left waiting.
+      raise ``RuntimeError`` naming the failed ranks), so no rank is left waiting. Calls
+      whose ``x``, ``idx`` or ``doDerivative`` differ between ranks (e.g. ranks that drew
+      different starting points) raise ``RuntimeError`` on every rank: a checksum of the
+      arguments is exchanged with that status (one small ``allgather`` per call).
     """
 
     def __init__(self, fctn, comm=None, cudaAware=None):
@@ -248,13 +252,18 @@ class MPIObjFctn:
             names, vals = self._obj.hisColumns(para)
         except Exception as e:  # reported to every rank below, then re-raised here
             err = e
-        failed = self.comm.allgather(err is not None)
+        status = self.comm.allgather((err is not None, fingerprint(x, idx, doDerivative)))
         if err is not None:
             raise err
-        if any(failed):
-            ranks = [r for r, f in enumerate(failed) if f]
+        if any(f for f, _ in status):
+            ranks = [r for r, (f, _) in enumerate(status) if f]
             raise RuntimeError(f"MPIObjFctn: the objective raised an exception on rank(s) "
                                f"{ranks}; see their error output")
+        if any(p != status[0][1] for _, p in status):
+            ranks = [r for r, (_, p) in enumerate(status) if p != status[0][1]]
+            raise RuntimeError(f"MPIObjFctn: rank(s) {ranks} called the objective with another "
+                               "x, idx or doDerivative than rank 0; all ranks must start from "
+                               "the same x0 and run the same optimizer (lockstep)")
         para = dict(para) if isinstance(para, dict) else {}
         lossPara = para.get("lossPara")
         hasF = "F" in para and numpy.ndim(toHost(para["F"])) == 0
@@ -286,6 +295,17 @@ class MPIObjFctn:
             return self.allreduce(w * apply(A, v))
         return LinearOperator(x.shape, x.shape, Amv, Amv, useGPU=isDeviceArray(x),
                               precision="single" if x.dtype == numpy.float32 else "double")
+
+
+def fingerprint(x, idx, doDerivative):
+    """A small hashable summary of one call's arguments (equal on ranks in lockstep)."""
+    if isDeviceArray(x):
+        xp = getArrayModuleOf(x)
+        fx = numpy.array([hostFloat(xp.sum(x)), hostFloat(xp.vdot(x, x))]).tobytes()
+    else:
+        fx = zlib.crc32(numpy.ascontiguousarray(x).tobytes())
+    fi = None if idx is None else zlib.crc32(numpy.ascontiguousarray(toHost(idx)).tobytes())
+    return (tuple(x.shape), fx, fi, bool(doDerivative))
 
 
 def wrapMPI(fctn, comm=None, **kw):

@@ -115,6 +115,10 @@ def main(outdir):
         mg.MPIObjFctn(Fragile(fmm), comm)(x0, np.arange(10))
     except Exception as e:  # noqa: BLE001 -- the type is what is checked
         info["I_fragile"] = type(e).__name__
+    try:
+        pmm(x0 + 1e-3 * rank)              # ranks out of lockstep
+    except RuntimeError as e:
+        info["I_lockstep"] = "lockstep" in str(e)
     info["writes"] = len(writes)
 
     np.savez(os.path.join(outdir, f"rank{rank}.npz"), **{k: mg.toHost(v) for k, v in res.items()})
