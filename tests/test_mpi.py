@@ -213,6 +213,36 @@ def test_non_writing_process_prints_nothing_and_writes_no_checkpoint(tmp_path):
     assert sum(s is None for s in shared) >= 2     # the waits for the writer's checkpoints
 
 
+def test_a_failed_write_stops_every_process():
+    """The writer's exception is raised there and reported to the waiting processes."""
+    from meganet.optim.optimizer import Objective
+
+    class Writer(Quadratic):
+        def bcastFromWriter(self, value):      # rank 0: its value goes to the others
+            sent.append(value)
+            return value
+
+    class Other(Quadratic):
+        def bcastFromWriter(self, value):      # another rank: receives rank 0's value
+            return sent[-1]
+
+    def failingWrite():
+        raise OSError("disk full")
+    sent = []
+    with pytest.raises(OSError, match="disk full"):
+        Objective(Writer(writer=True), "SGD").runOnWriter(failingWrite)
+    assert sent == ["OSError: disk full"]
+    calls = []
+    with pytest.raises(RuntimeError, match="SGD: the writing process failed: OSError: disk full"):
+        Objective(Other(writer=False), "SGD").runOnWriter(lambda: calls.append(1))
+    assert calls == []                       # only the writer writes
+    sent.append(None)
+    Objective(Other(writer=False), "SGD").runOnWriter(lambda: calls.append(1))
+    with pytest.raises(OSError):             # without waiting: no exchange at all
+        Objective(Writer(writer=True), "SGD").runOnWriter(failingWrite, wait=False)
+    assert sent == ["OSError: disk full", None] and calls == []
+
+
 def test_writing_process_output_unchanged(tmp_path):
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
