@@ -21,7 +21,6 @@ quiet as the machine: other work on the same cores inflates them.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -87,15 +86,12 @@ def worker(a):
 
 
 def launch(a, nProcs, xfile):
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     args = [f"--N={a.N}", f"--img={a.img}", f"--channels={a.channels}", f"--nt={a.nt}",
             f"--miniBatch={a.miniBatch}", f"--precision={a.precision}", f"--repeat={a.repeat}",
             f"--worker={xfile}"]
-    cmd = mg.mpiexecCommand(nProcs) + [os.path.abspath(__file__)] + args
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600,
-                         stdin=subprocess.DEVNULL)
+    out = mg.runMPI(nProcs, [os.path.abspath(__file__)] + args, timeout=3600)
     if out.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stdout}\n{out.stderr}")
+        raise RuntimeError(f"{' '.join(out.args)} failed:\n{out.stdout}\n{out.stderr}")
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith(MARK)]
     return json.loads(lines[-1][len(MARK):])
 

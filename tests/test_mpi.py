@@ -1,7 +1,8 @@
 """Data-parallel objectives over MPI: 2 real processes against one process, and the hooks.
 
-The 2-rank tests start ``mpiexec -n 2`` (local processes only, one thread each, bounded by a
-timeout) on ``tests/mpi/run_ranks.py`` once, and compare what each rank saved with the same
+The 2-rank tests start ``mpiexec -n 2`` through ``mg.runMPI`` (local processes and
+shared-memory transports only, one thread each, killed after a timeout) on
+``tests/mpi/run_ranks.py`` once, and compare what each rank saved with the same
 problems solved here in one process (``tests/mpi/problems.py``). They need the ``mpi``
 extra (mpi4py and an MPI launcher) and are skipped without it; the tests of the optimizer
 hooks and of the error messages run everywhere.
@@ -10,8 +11,6 @@ import importlib.util
 import io
 import json
 import math
-import os
-import subprocess
 import sys
 import contextlib
 from pathlib import Path
@@ -42,14 +41,11 @@ def ranks(tmp_path_factory):
     if not HAVE_MPI4PY:
         pytest.skip("mpi4py is not installed (pip install 'meganet[mpi]')")
     try:
-        cmd = mg.mpiexecCommand(2)
+        mg.mpiexecCommand(2)
     except FileNotFoundError as err:
         pytest.skip(str(err))
     out = tmp_path_factory.mktemp("mpi")
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    env.pop("MEGANET_DEVICE_MODULE", None)
-    proc = subprocess.run(cmd + [str(SCRIPT), str(out)], capture_output=True, text=True,
-                          timeout=TIMEOUT, env=env, stdin=subprocess.DEVNULL)
+    proc = mg.runMPI(2, [str(SCRIPT), str(out)], timeout=TIMEOUT)
     assert proc.returncode == 0, f"mpiexec failed:\n{proc.stdout}\n{proc.stderr}"
     res = [dict(np.load(out / f"rank{r}.npz")) for r in range(2)]
     info = [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
@@ -305,6 +301,8 @@ def test_one_process_communicator_gives_the_objective_itself():
         mg.MPIObjFctn(par)
     with pytest.raises(ValueError, match="positive integer"):
         mg.mpiexecCommand(0)
+    with pytest.raises(TypeError, match="list of strings"):
+        mg.runMPI(2, "script.py")
     assert math.isfinite(par.nBytes) and par.nReductions == 2
 
 

@@ -3,7 +3,8 @@ from .dnnObjFctn import DnnObjFctn
 from .dnnBatchObjFctn import DnnBatchObjFctn
 from .dnnVarProObjFctn import DnnVarProObjFctn
 from .classObjFctn import ClassObjFctn
-from .mpiObjFctn import MPIObjFctn, isWritingRank, mpiexecCommand, startedByMPI, wrapMPI
+from .mpiLaunch import mpiexecCommand, runMPI, startedByMPI
+from .mpiObjFctn import MPIObjFctn, isWritingRank, wrapMPI
 
 __all__ = ["DnnObjFctn", "DnnBatchObjFctn", "DnnVarProObjFctn", "ClassObjFctn", "MPIObjFctn",
-           "wrapMPI", "isWritingRank", "startedByMPI", "mpiexecCommand"]
+           "wrapMPI", "isWritingRank", "startedByMPI", "mpiexecCommand", "runMPI"]

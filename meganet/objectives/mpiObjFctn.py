@@ -20,10 +20,6 @@ and the optimizers stay in lockstep on all ranks. Layers with batch statistics
 See ``docs/distributed.md`` for how to start runs (``mpiexec``, ``srun``), what is
 communicated and the measured scaling.
 """
-import os
-import shutil
-import subprocess
-import sys
 import time
 import zlib
 
@@ -33,40 +29,9 @@ from ..backend import getArrayModuleOf, isDeviceArray, toHost
 from ..linops.linearOperator import LinearOperator
 from ..optim.optimizer import Objective, applyOperator, applyPreconditioner, hostFloat
 from .dnnVarProObjFctn import DnnVarProObjFctn
+from .mpiLaunch import importMPI, startedByMPI
 
-__all__ = ["MPIObjFctn", "wrapMPI", "isWritingRank", "startedByMPI", "mpiexecCommand"]
-
-INSTALL_HINT = ("install mpi4py and an MPI library: pip install 'meganet[mpi]' (mpi4py with "
-                "the MPICH wheel), or, on a cluster, pip install mpi4py built against the "
-                "cluster's MPI")
-
-# environment variables that MPI launchers set in the processes they start
-_LAUNCHER_VARIABLES = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK",
-                       "MV2_COMM_WORLD_SIZE")
-
-
-def importMPI(owner="MPIObjFctn"):
-    """``mpi4py.MPI``, or an ``ImportError`` saying what to install."""
-    try:
-        from mpi4py import MPI
-    except ImportError as err:
-        raise ImportError(f"{owner}: data-parallel training needs mpi4py, which is not "
-                          f"available ({err}); {INSTALL_HINT}") from err
-    return MPI
-
-
-def startedByMPI():
-    """True when this process was started by an MPI launcher (``mpiexec``, ``srun``).
-
-    Decided from the environment variables the launchers set (``PMI_SIZE``, ``PMI_RANK``,
-    ``OMPI_COMM_WORLD_SIZE``, ``PMIX_RANK``, ``MV2_COMM_WORLD_SIZE``); MPI itself is not
-    initialised.
-    """
-    return any(v in os.environ for v in _LAUNCHER_VARIABLES)
-
-
-def _sumOp(MPI):
-    return MPI.SUM
+__all__ = ["MPIObjFctn", "wrapMPI", "isWritingRank"]
 
 
 class MPIObjFctn:
@@ -142,7 +107,7 @@ class MPIObjFctn:
                             f"MPI.COMM_WORLD); got {type(comm).__name__} without "
                             f"{', '.join(missing)}")
         self.comm = comm
-        self._op = _sumOp(MPI)
+        self._op = MPI.SUM
         self.rank = int(comm.Get_rank())
         self.size = int(comm.Get_size())
         if cudaAware is None:
@@ -336,36 +301,3 @@ def isWritingRank(fctn=None):
     """
     f = getattr(fctn, "isWritingRank", None)
     return True if f is None else bool(f())
-
-
-def mpiexecCommand(nProcs, python=None):
-    """The command that starts ``nProcs`` processes on this machine: ``[mpiexec, ..., python]``.
-
-    Uses the ``mpiexec`` beside ``python`` (default: this interpreter; where the ``mpich``
-    wheel of the ``mpi`` extra puts it, e.g. ``.venv/bin``), else the first one on ``PATH``.
-    MPICH's launcher gets ``-launcher fork`` (local processes only); Open MPI's gets
-    ``--oversubscribe`` and, for the root user, ``--allow-run-as-root``. Append the script
-    and its arguments: ``subprocess.run(mg.mpiexecCommand(2) + ["train.py"])``.
-
-    Raises ``FileNotFoundError`` when no ``mpiexec`` is found.
-    """
-    if not isinstance(nProcs, (int, numpy.integer)) or isinstance(nProcs, bool) or nProcs < 1:
-        raise ValueError(f"mpiexecCommand: nProcs must be a positive integer; got {nProcs!r}")
-    python = sys.executable if python is None else os.fspath(python)
-    exe = os.path.join(os.path.dirname(python), "mpiexec")
-    if not os.access(exe, os.X_OK):
-        exe = shutil.which("mpiexec")
-    if exe is None:
-        raise FileNotFoundError(f"mpiexecCommand: no mpiexec beside {python} or on PATH; "
-                                f"{INSTALL_HINT}")
-    version = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=60)
-    text = version.stdout + version.stderr
-    if "Open MPI" in text or "OpenRTE" in text:
-        flags = ["--oversubscribe"]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            flags.append("--allow-run-as-root")
-    elif "HYDRA" in text:
-        flags = ["-launcher", "fork"]
-    else:
-        flags = []
-    return [exe] + flags + ["-n", str(int(nProcs)), python]

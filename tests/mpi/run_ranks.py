@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
 import meganet as mg  # noqa: E402
-import meganet.optim.sgd as sgdModule  # noqa: E402
+import meganet.optim.sgd as sgdmodule  # noqa: E402
 import problems  # noqa: E402
 
 
@@ -25,12 +25,12 @@ def main(outdir):
 
     # count checkpoint writes on this rank
     writes = []
-    realWrite = sgdModule.writeCheckpoint
+    realWrite = sgdmodule.writeCheckpoint
 
     def countingWrite(path, arrays, meta):
         writes.append(path)
         realWrite(path, arrays, meta)
-    sgdModule.writeCheckpoint = countingWrite
+    sgdmodule.writeCheckpoint = countingWrite
 
     # A: SGD, per-example layers, validation, checkpoints every epoch, printed table
     fctn, x0 = problems.objective("batch")
