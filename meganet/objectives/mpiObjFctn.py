@@ -235,8 +235,8 @@ class MPIObjFctn:
         scalars = [w * hostFloat(Jc), w * hostFloat(para["F"]) if hasF else 0.0]
         scalars += [w * v for v in vals]
         nScal = len(scalars)
-        if lossPara is not None:
-            scalars += [float(v) for v in numpy.ravel(toHost(lossPara))]
+        if lossPara is not None:        # sums over the share (none on an empty share)
+            scalars += [float(v) * (w > 0) for v in numpy.ravel(toHost(lossPara))]
         tot = self.allreduce(numpy.asarray(scalars, dtype=numpy.float64))
         Jc = float(tot[0])
         if hasF:

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 
 import meganet as mg  # noqa: E402
 import meganet.optim.sgd as sgdmodule  # noqa: E402
-import problems  # noqa: E402
+import mpi_problems as problems  # noqa: E402
 
 
 def main(outdir):
@@ -73,7 +73,9 @@ def main(outdir):
     idx = np.array([5, 17, 2, 33, 8, 21, 0])
     Js, ps, gs = pmm(x0, idx)[:3]
     res["D_Jidx"], res["D_gidx"] = np.array(Js), gs
-    res["D_J1"] = np.array(pmm(x0, np.array([9]))[0])          # rank 1 has no example
+    J1, p1 = pmm(x0, np.array([9]))[:2]                           # rank 1 has no example
+    res["D_J1"], res["D_lossPara1"] = np.array(J1), np.asarray(p1["lossPara"])
+    res["D_hisVals1"] = np.array(p1["hisVals"])
     res["D_Jnoderiv"] = np.array(pmm(x0, doDerivative=False)[0])
 
     # E: deterministic optimizers on the full-batch objective and on ClassObjFctn
