@@ -100,7 +100,7 @@ class MPIObjFctn:
         MPI = importMPI()
         if comm is None:
             comm = MPI.COMM_WORLD
-        missing = [m for m in ("Get_rank", "Get_size", "Allreduce", "allreduce", "bcast")
+        missing = [m for m in ("Get_rank", "Get_size", "Allreduce", "allgather", "bcast")
                    if not callable(getattr(comm, m, None))]
         if missing:
             raise TypeError(f"MPIObjFctn: comm must be an mpi4py communicator (e.g. "
@@ -217,7 +217,8 @@ class MPIObjFctn:
             names, vals = self._obj.hisColumns(para)
         except Exception as e:  # reported to every rank below, then re-raised here
             err = e
-        status = self.comm.allgather((err is not None, fingerprint(x, idx, doDerivative)))
+        status = self.comm.allgather((err is not None,
+                                      fingerprint(x, idx, doDerivative) + (self._nData,)))
         if err is not None:
             raise err
         if any(f for f, _ in status):
@@ -227,8 +228,9 @@ class MPIObjFctn:
         if any(p != status[0][1] for _, p in status):
             ranks = [r for r, (_, p) in enumerate(status) if p != status[0][1]]
             raise RuntimeError(f"MPIObjFctn: rank(s) {ranks} called the objective with another "
-                               "x, idx or doDerivative than rank 0; all ranks must start from "
-                               "the same x0 and run the same optimizer (lockstep)")
+                               "x, idx or doDerivative than rank 0, or hold another number of "
+                               "examples; all ranks must hold the same data, start from the "
+                               "same x0 and run the same optimizer (lockstep)")
         para = dict(para) if isinstance(para, dict) else {}
         lossPara = para.get("lossPara")
         hasF = "F" in para and numpy.ndim(toHost(para["F"])) == 0
