@@ -61,17 +61,18 @@ def resolveBackend(useGPU, precision, children, owner):
     return useGPU, precision
 
 
-def layerForward(layer, theta, Y):
-    """``layer.forwardProp(theta, Y)`` returning the intermediates the derivatives need.
+def layerForward(layer, theta, Y, doDerivative=True, storeInterm=None):
+    """``layer.forwardProp(theta, Y)``, asking for its intermediates if ``storeInterm``.
 
     Layers with a ``storeInterm`` option (SingleLayer, DoubleLayer, DoubleSymLayer) return
     ``tmp = None`` unless it is set; the recomputing integrators evaluate a layer and its
     derivative at the same point right away, so they ask for the intermediates of this
-    call (``storeInterm=True``) to avoid evaluating the layer twice.
+    call (``storeInterm=True``) to avoid evaluating the layer twice. ``None`` leaves the
+    layer's own setting.
     """
-    if hasattr(layer, "storeInterm"):
-        return layer.forwardProp(theta, Y, storeInterm=True)
-    return layer.forwardProp(theta, Y)
+    if storeInterm is not None and hasattr(layer, "storeInterm"):
+        return layer.forwardProp(theta, Y, doDerivative=doDerivative, storeInterm=storeInterm)
+    return layer.forwardProp(theta, Y, doDerivative=doDerivative)
 
 
 def checkState(el, where, name, X, shape, N=None):
