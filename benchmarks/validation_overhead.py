@@ -2,10 +2,11 @@
 
 The block: ``ResNN(DoubleSymLayer(Conv2D((H, W), (3, 3, C, C)), relu, opCNNBias), nt, h)``
 on features ``N x H x W x C`` (default ``16 x 16 x 16 x 8``, ``nt = 20``), double
-precision. For each validation setting available (``mg.setValidation``) the script
-prints the best of ``--repeat`` timings of ``forwardProp`` followed by ``JTmv`` and the
-number of argument validations performed during one such pass (counted by wrapping
-``AbstractMeganetElement._validateArgs``).
+precision. With validation on and off (``mg.setValidation``) the script prints the
+best of ``--repeat`` timings of ``forwardProp`` followed by ``JTmv`` (the two settings
+interleaved; CPU time of the process, which other processes on a shared machine disturb
+less than wall-clock time) and the number of calls of ``_validateArgs`` during one such pass
+(counted by wrapping ``AbstractMeganetElement._validateArgs``).
 
 Usage::
 
@@ -50,13 +51,27 @@ def countValidations(fn):
     return calls[0]
 
 
-def bestTime(fn, repeat):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+class Setting:
+    """Validation on or off; on a version without ``mg.setValidation`` "off" replaces
+    ``_validateArgs`` by a no-op (the checks' cost without the call wrappers' cost)."""
+
+    def __init__(self, on):
+        self.on = on
+        self.label = "validation on" if on else "validation off"
+
+    def __enter__(self):
+        if hasattr(mg, "setValidation"):
+            self.previous = mg.setValidation(self.on)
+        elif not self.on:
+            self.previous = AbstractMeganetElement._validateArgs
+            AbstractMeganetElement._validateArgs = lambda self, *args, **kwargs: None
+        return self
+
+    def __exit__(self, *exc):
+        if hasattr(mg, "setValidation"):
+            mg.setValidation(self.previous)
+        elif not self.on:
+            AbstractMeganetElement._validateArgs = self.previous
 
 
 def main(argv=None):
@@ -77,25 +92,26 @@ def main(argv=None):
         Z, tmp = net.forwardProp(th, Y)
         return net.JTmv(W, th, Y, tmp)
 
-    settings = [("validation on", True)]
-    if hasattr(mg, "setValidation"):
-        settings.append(("validation off", False))
+    settings = [Setting(True), Setting(False)]
     print(f"ResNN nt={a.nt}, DoubleSymLayer(Conv2D 3x3, relu, opCNNBias), features "
-          f"{a.N} x {a.img}x{a.img}x{a.channels}, double; best of {a.repeat}")
-    times = {}
-    for label, flag in settings:
-        previous = mg.setValidation(flag) if hasattr(mg, "setValidation") else None
-        try:
+          f"{a.N} x {a.img}x{a.img}x{a.channels}, double; best of {a.repeat} (settings interleaved)")
+    counts, best = {}, {}
+    for s in settings:
+        with s:
             forwardBackward()  # warm up
-            n = countValidations(forwardBackward)
-            times[label] = bestTime(forwardBackward, a.repeat)
-        finally:
-            if previous is not None:
-                mg.setValidation(previous)
-        print(f"{label:<16} {1e3 * times[label]:9.2f} ms   validations per pass: {n}")
-    if len(times) == 2:
-        on, off = times["validation on"], times["validation off"]
-        print(f"overhead of validation: {100 * (on - off) / off:.1f} %")
+            counts[s.label] = countValidations(forwardBackward)
+            best[s.label] = float("inf")
+    for _ in range(a.repeat):  # interleave the settings so that load changes affect both
+        for s in settings:
+            with s:
+                t0 = time.process_time()
+                forwardBackward()
+                best[s.label] = min(best[s.label], time.process_time() - t0)
+    for s in settings:
+        print(f"{s.label:<16} {1e3 * best[s.label]:9.2f} ms   _validateArgs calls per pass: "
+              f"{counts[s.label]}")
+    on, off = best["validation on"], best["validation off"]
+    print(f"overhead of validation: {100 * (on - off) / off:.1f} %")
 
 
 if __name__ == "__main__":

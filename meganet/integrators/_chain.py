@@ -2,7 +2,8 @@
 import numpy
 
 from ..element import AbstractMeganetElement
-from ._blockUtils import checkElement, resolveBackend
+from ..backend import resolveBackend
+from ..validation import checkElement
 
 __all__ = []
 
@@ -31,7 +32,7 @@ class ChainBase(AbstractMeganetElement):
         if not elements:
             raise ValueError(f"{name}: {attr} must contain at least one {self._kind}; got an empty list")
         for k, el in enumerate(elements):
-            checkElement(el, name, f"{attr}[{k}]")
+            checkElement(name, f"{attr}[{k}]", el)
         for k in range(1, len(elements)):
             out, inn = tuple(elements[k - 1].sizeFeatOut()), tuple(elements[k].sizeFeatIn())
             if out != inn:

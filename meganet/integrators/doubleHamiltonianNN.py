@@ -3,7 +3,7 @@ import numpy
 
 from typing import Any, NamedTuple
 
-from ._blockUtils import checkElement, layerForward
+from ..validation import checkElement
 from .timeSteppingBlock import TimeSteppingBlock
 
 __all__ = ["DoubleHamiltonianNN"]
@@ -74,8 +74,8 @@ class DoubleHamiltonianNN(TimeSteppingBlock):
 
     def __init__(self, layer1, layer2, nt, h, useGPU=None, precision=None):
         name = type(self).__name__
-        checkElement(layer1, name, "layer1")
-        checkElement(layer2, name, "layer2")
+        checkElement(name, "layer1", layer1)
+        checkElement(name, "layer2", layer2)
         i1, o1 = tuple(layer1.sizeFeatIn()), tuple(layer1.sizeFeatOut())
         i2, o2 = tuple(layer2.sizeFeatIn()), tuple(layer2.sizeFeatOut())
         if o1 != i2 or i1 != o2:
@@ -161,18 +161,18 @@ class DoubleHamiltonianNN(TimeSteppingBlock):
         """``Y_{j+1} = Y_j + h F1(theta1_j, Z_j)``, ``Z_{j+1} = Z_j - h F2(theta2_j, Y_{j+1})``."""
         Y, Z = X
         th1, th2 = self._thetas(Th, j)
-        F1, t1 = layerForward(self.layer1, th1, Z, doDerivative, storeInterm)
+        F1, t1 = self.layer1.forwardProp(th1, Z, doDerivative=doDerivative, storeInterm=storeInterm)
         Y = Y + self.h * F1
-        F2, t2 = layerForward(self.layer2, th2, Y, doDerivative, storeInterm)
+        F2, t2 = self.layer2.forwardProp(th2, Y, doDerivative=doDerivative, storeInterm=storeInterm)
         return (Y, Z - self.h * F2), DoubleHamiltonianStep(Z, t1, Y, t2)
 
     def _inverseStep(self, j, Th, X, storeInterm=None):
         """``Z_j = Z_{j+1} + h F2(theta2_j, Y_{j+1})``, ``Y_j = Y_{j+1} - h F1(theta1_j, Z_j)``."""
         Y, Z = X
         th1, th2 = self._thetas(Th, j)
-        F2, t2 = layerForward(self.layer2, th2, Y, True, storeInterm)
+        F2, t2 = self.layer2.forwardProp(th2, Y, storeInterm=storeInterm)
         Znew = Z + self.h * F2
-        F1, t1 = layerForward(self.layer1, th1, Znew, True, storeInterm)
+        F1, t1 = self.layer1.forwardProp(th1, Znew, storeInterm=storeInterm)
         return (Y - self.h * F1, Znew), DoubleHamiltonianStep(Znew, t1, Y, t2)
 
     def _stepJmv(self, j, Th, dTh, rec, dX):

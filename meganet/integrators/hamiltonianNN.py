@@ -1,7 +1,7 @@
 """``HamiltonianNN``: Hamiltonian (Verlet) block with an auxiliary state (Meganet.m's ``HamiltonianNN``)."""
 from typing import Any, NamedTuple
 
-from ..layers._layerUtils import biasApply, biasApplyT, nBias, prepareBias
+from ..linops.bias import biasApply, biasApplyT, nBias, prepareBias
 from .timeSteppingBlock import TimeSteppingBlock
 
 __all__ = ["HamiltonianNN"]
@@ -75,7 +75,7 @@ class HamiltonianNN(TimeSteppingBlock):
         ``A, dA = activation(V, doDerivative=True)``.
     K : kernel (Dense, Conv2D, ConvFFT, ...) with ``sizeFeatIn() == sizeFeatOut()``
     B : None, matrix ``(numel, nb)`` or LinearOperator (e.g. ``opCNNBias``)
-        Bias basis on the feature shape (see :mod:`meganet.layers._layerUtils`).
+        Bias basis on the feature shape (see :mod:`meganet.linops.bias`).
     nt : int >= 1
     h : float > 0
     A : array of shape (nCoeff, nt), optional

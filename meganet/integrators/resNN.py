@@ -31,7 +31,8 @@ class ResNN(LayerSteppingBlock):
 
     Memory. ``forwardProp`` keeps, in ``tmp``, the input state ``Y_j`` of every step and the
     layer's ``tmp``, a :class:`.LayerStep` ``(Y, layerTmp)`` per step (``layerTmp`` holds the
-    layer's intermediates if it stores them, e.g. ``storeInterm=True``), so the memory of a forward+backward pass grows linearly with ``nt``. With
+    layer's intermediates if it stores them, e.g. ``storeInterm=True``), so the memory of a
+    forward+backward pass grows linearly with ``nt``. With
     ``storeStates=False`` ``forwardProp`` returns ``tmp=None`` and keeps nothing; ``JTmv``
     then recomputes the forward pass (the states live only during that ``JTmv``; one extra
     forward pass of compute), and ``Jmv`` propagates the states along with the directions

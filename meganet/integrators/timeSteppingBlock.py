@@ -19,8 +19,8 @@ older state). ``ResNN``, ``ResNNrk4``, ``LeapFrogNN``, ``HamiltonianNN`` and
 from typing import Any, NamedTuple
 
 from ..element import AbstractMeganetElement
-from ._blockUtils import (checkElement, checkH, checkNt, checkSquareLayer, checkState, layerForward,
-                          resolveBackend)
+from ..backend import resolveBackend
+from ..validation import checkElement, checkFeatures, checkFloat, checkInt
 from ._timeBasis import TimeBasisMixin
 
 __all__ = ["TimeSteppingBlock", "LayerSteppingBlock", "LayerStep"]
@@ -133,15 +133,15 @@ class TimeSteppingBlock(TimeBasisMixin, AbstractMeganetElement):
         owner = type(self).__name__
         if checkElements:
             for name, child in children.items():
-                checkElement(child, owner, name)
+                checkElement(owner, name, child)
         useGPU, precision = resolveBackend(useGPU, precision, list(children.values()), owner)
         AbstractMeganetElement.__init__(self, useGPU=useGPU, precision=precision)
         for name, child in children.items():
             setattr(self, name, child)
         if nt is not None:
-            self.nt = checkNt(nt, owner)
+            self.nt = checkInt(owner, "nt", nt, low=1)
         if h is not None:
-            self.h = checkH(h, owner)
+            self.h = checkFloat(owner, "h", h, low=0, lowOpen=True)
         self._propagateBackend()
         self._setTimeBasis(A, owner)
 
@@ -187,12 +187,12 @@ class TimeSteppingBlock(TimeBasisMixin, AbstractMeganetElement):
         raise NotImplementedError(f"{type(self).__name__} is not reversible")
 
     # ------------------------------------------------------------------ loops
-    def _forward(self, Th, Y, doDerivative=True, keep=False):
+    def _forward(self, Th, Y, doDerivative=True, keep=False, storeInterm=None):
         """Run all steps; return the last state and the step records (if ``keep``)."""
         X = self._initState(Y)
         recs = [] if keep else None
         for j in range(self.nt):
-            X, rec = self._step(j, Th, X, doDerivative)
+            X, rec = self._step(j, Th, X, doDerivative, storeInterm)
             if keep:
                 recs.append(rec)
             rec = None  # do not hold this step's intermediates during the next step
@@ -204,11 +204,15 @@ class TimeSteppingBlock(TimeBasisMixin, AbstractMeganetElement):
             X, _ = self._inverseStep(j, Th, X)
         return X
 
-    def forwardProp(self, theta, Y, doDerivative=True):
-        """Return ``(Z, tmp)``: the output after ``nt`` steps and the intermediates."""
+    def forwardProp(self, theta, Y, doDerivative=True, storeInterm=None):
+        """Return ``(Z, tmp)``: the output after ``nt`` steps and the intermediates.
+
+        ``storeInterm`` is handed to the children's ``forwardProp`` (kept in the step
+        records of a block that stores its states).
+        """
         Th = self._stepWeights(theta)
         keep = bool(doDerivative) and self.storeStates and not self.reversible
-        X, recs = self._forward(Th, Y, doDerivative, keep)
+        X, recs = self._forward(Th, Y, doDerivative, keep, storeInterm)
         Z = self._output(X)
         if not doDerivative:
             return Z, None
@@ -259,7 +263,7 @@ class TimeSteppingBlock(TimeBasisMixin, AbstractMeganetElement):
         self._validateArgs("inverse", {"theta": theta})
         N = None
         for name, X in states.items():
-            N = checkState(self, where, name, X, self.sizeFeatOut(), N)
+            N = checkFeatures(where, name, X, self, self.sizeFeatOut(), N)
 
     # ------------------------------------------------------------------ multilevel
     def _stepParts(self):
@@ -317,8 +321,11 @@ class LayerSteppingBlock(TimeSteppingBlock):
 
     def __init__(self, layer, nt=None, h=None, A=None, useGPU=None, precision=None):
         owner = type(self).__name__
-        checkElement(layer, owner, "layer")
-        checkSquareLayer(layer, owner)
+        checkElement(owner, "layer", layer)
+        fi, fo = tuple(layer.sizeFeatIn()), tuple(layer.sizeFeatOut())
+        if fi != fo:
+            raise ValueError(f"{owner}: layer.sizeFeatIn() must equal layer.sizeFeatOut() "
+                             f"(the step adds the layer's output to its input); got {fi} and {fo}")
         super().__init__({"layer": layer}, nt, h, A, useGPU=useGPU, precision=precision)
 
     def _nThetaStep(self):
@@ -344,5 +351,5 @@ class LayerSteppingBlock(TimeSteppingBlock):
 
     def _layerStep(self, th, Y, doDerivative=True, storeInterm=None):
         """Evaluate the layer: ``(F(th, Y), LayerStep(Y, layer tmp))``."""
-        F, tmpL = layerForward(self.layer, th, Y, doDerivative, storeInterm)
+        F, tmpL = self.layer.forwardProp(th, Y, doDerivative=doDerivative, storeInterm=storeInterm)
         return F, LayerStep(Y, tmpL)

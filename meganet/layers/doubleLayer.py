@@ -1,8 +1,9 @@
 """``DoubleLayer``: two kernels with activations, Z = sigma2(N2(K2 sigma1(N1(K1 Y) + Bin1 b1)) + Bin2 b2) + Bout b3."""
 from ..activations import tanhActivation
 from ._kernelLayer import KernelLayer
-from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, prepareBias,
-                          resolveBackend)
+from ..backend import inheritBackend
+from ..linops.bias import biasApply, biasApplyT, prepareBias
+from ._layerUtils import checkNormLayer
 
 __all__ = ["DoubleLayer"]
 
@@ -41,7 +42,7 @@ class DoubleLayer(KernelLayer):
     def __init__(self, K1, K2, activation1=tanhActivation, activation2=tanhActivation, Bin1=None,
                  Bin2=None, Bout=None, normLayer1=None, normLayer2=None, storeInterm=False,
                  useGPU=None, precision=None):
-        useGPU, precision = resolveBackend(useGPU, precision, [K1, K2])
+        useGPU, precision = inheritBackend(useGPU, precision, K1)
         super().__init__(useGPU=useGPU, precision=precision)
         name = type(self).__name__
         for a, nm in ((activation1, "activation1"), (activation2, "activation2")):

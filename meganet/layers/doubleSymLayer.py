@@ -1,8 +1,9 @@
 """``DoubleSymLayer``: the symmetric layer of the PDE-motivated networks (paper, eq. 6)."""
 from ..activations import tanhActivation
 from ._kernelLayer import KernelLayer
-from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, prepareBias,
-                          resolveBackend)
+from ..backend import inheritBackend
+from ..linops.bias import biasApply, biasApplyT, prepareBias
+from ._layerUtils import checkNormLayer
 
 __all__ = ["DoubleSymLayer"]
 
@@ -46,7 +47,7 @@ class DoubleSymLayer(KernelLayer):
 
     def __init__(self, K, activation=tanhActivation, Bin=None, Bout=None, normLayer1=None,
                  normLayer2=None, storeInterm=False, useGPU=None, precision=None):
-        useGPU, precision = resolveBackend(useGPU, precision, [K])
+        useGPU, precision = inheritBackend(useGPU, precision, K)
         super().__init__(useGPU=useGPU, precision=precision)
         name = type(self).__name__
         if not callable(activation):

@@ -1,8 +1,9 @@
 """``SingleLayer``: Z = sigma(N(K(theta1) Y) + Bin theta2) + Bout theta3."""
 from ..activations import tanhActivation
 from ._kernelLayer import KernelLayer
-from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, prepareBias,
-                          resolveBackend)
+from ..backend import inheritBackend
+from ..linops.bias import biasApply, biasApplyT, prepareBias
+from ._layerUtils import checkNormLayer
 
 __all__ = ["SingleLayer"]
 
@@ -33,7 +34,7 @@ class SingleLayer(KernelLayer):
     activation : callable, default tanhActivation
         ``A, dA = activation(V, doDerivative=True)``.
     Bin, Bout : None, matrix or LinearOperator
-        Inner and outer biases (see :mod:`meganet.layers._layerUtils`); both act on
+        Inner and outer biases (see :mod:`meganet.linops.bias`); both act on
         ``K.sizeFeatOut()``-shaped features. Their weights start at 0.
     normLayer : element, optional
         Acting on ``K.sizeFeatOut()``-shaped features.
@@ -47,7 +48,7 @@ class SingleLayer(KernelLayer):
 
     def __init__(self, K, activation=tanhActivation, Bin=None, Bout=None, normLayer=None,
                  storeInterm=False, useGPU=None, precision=None):
-        useGPU, precision = resolveBackend(useGPU, precision, [K])
+        useGPU, precision = inheritBackend(useGPU, precision, K)
         super().__init__(useGPU=useGPU, precision=precision)
         name = type(self).__name__
         if not callable(activation):
