@@ -188,4 +188,4 @@ def test_storeInterm_is_a_protocol_keyword():
     np.testing.assert_allclose(Z, K.forwardProp(K.initTheta(rng=2), Y)[0])
     net = mg.ResNN(layer, 2, 0.1)
     _, tmp = net.forwardProp(net.initTheta(rng=3), Y, storeInterm=True)
-    assert all(rec.layerTmp is not None for rec in tmp)
+    assert all(rec.tmp is not None for rec in tmp)

@@ -4,6 +4,7 @@ import numpy
 from ..element import AbstractMeganetElement
 from ..backend import resolveBackend
 from ..validation import checkElement
+from .timeSteppingBlock import LayerStep
 
 __all__ = []
 
@@ -11,7 +12,8 @@ __all__ = []
 class ChainBase(AbstractMeganetElement):
     """``Z = f_{n-1}(theta_{n-1}, ... f_1(theta_1, f_0(theta_0, Y)))``.
 
-    ``theta = [theta_0; theta_1; ...]``. ``tmp`` = per element ``(input Y_i, element tmp)``
+    ``theta = [theta_0; theta_1; ...]``. ``tmp`` = per element a :class:`.LayerStep`
+    ``(Y, tmp)``: the element's input ``Y_i`` and its ``tmp``
     (``Y_0`` is the caller's ``Y``). Derivatives compose the elements' ones::
 
         Jmv:   dY_{i+1} = J_i [dtheta_i; dY_i]
@@ -80,7 +82,7 @@ class ChainBase(AbstractMeganetElement):
         for el, th in zip(self._elements(), self.split(theta)):
             Z, t = el.forwardProp(th, Y, doDerivative=doDerivative)
             if doDerivative:
-                tmp.append((Y, t))
+                tmp.append(LayerStep(Y, t))
             Y = Z
         return Y, (tuple(tmp) if doDerivative else None)
 

@@ -104,14 +104,14 @@ class LeapFrogNN(LayerSteppingBlock):
 
     def _stepJmv(self, j, Th, dTh, rec, dX):
         dY, dYold = dX
-        dF = self.layer.Jmv(None if dTh is None else dTh[j], dY, Th[j], rec.Y, rec.layerTmp)
+        dF = self.layer.Jmv(None if dTh is None else dTh[j], dY, Th[j], rec.Y, rec.tmp)
         cur = dY if dY is not None else self.xp.zeros_like(rec.Y)
         return (2 * cur - dYold + self.h ** 2 * dF, cur)
 
     def _stepJTmv(self, j, Th, rec, P, grad, needP):
         P1, P2 = P
         h2 = self.h ** 2
-        dth, g = grad.JTmv(self.layer, P1, Th[j], rec.Y, rec.layerTmp, needP)
+        dth, g = grad.JTmv(self.layer, P1, Th[j], rec.Y, rec.tmp, needP)
         grad.add(j, dth, h2)
         if not needP:
             return P

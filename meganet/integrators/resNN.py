@@ -30,7 +30,7 @@ class ResNN(LayerSteppingBlock):
                 dY = P_0;    dtheta = (A G).ravel()  (G with rows G_j; G itself if A=None)
 
     Memory. ``forwardProp`` keeps, in ``tmp``, the input state ``Y_j`` of every step and the
-    layer's ``tmp``, a :class:`.LayerStep` ``(Y, layerTmp)`` per step (``layerTmp`` holds the
+    layer's ``tmp``, a :class:`.LayerStep` ``(Y, tmp)`` per step (``tmp`` holds the
     layer's intermediates if it stores them, e.g. ``storeInterm=True``), so the memory of a
     forward+backward pass grows linearly with ``nt``. With
     ``storeStates=False`` ``forwardProp`` returns ``tmp=None`` and keeps nothing; ``JTmv``
@@ -65,11 +65,11 @@ class ResNN(LayerSteppingBlock):
 
     def _stepJmv(self, j, Th, dTh, rec, dY):
         """``dY_{j+1} = dY_j + h J_j [dTheta_j; dY_j]``."""
-        dF = self.layer.Jmv(None if dTh is None else dTh[j], dY, Th[j], rec.Y, rec.layerTmp)
+        dF = self.layer.Jmv(None if dTh is None else dTh[j], dY, Th[j], rec.Y, rec.tmp)
         return self.h * dF if dY is None else dY + self.h * dF
 
     def _stepJTmv(self, j, Th, rec, P, grad, needP):
         """``G_j = h J_theta,j^T P_{j+1}``, ``P_j = P_{j+1} + h J_Y,j^T P_{j+1}``."""
-        dth, dP = grad.JTmv(self.layer, P, Th[j], rec.Y, rec.layerTmp, needP)
+        dth, dP = grad.JTmv(self.layer, P, Th[j], rec.Y, rec.tmp, needP)
         grad.add(j, dth, self.h)
         return P + self.h * dP if needP else P

@@ -43,7 +43,7 @@ class ResNNrk4(LayerSteppingBlock):
                G_b += J_theta,4^T gA4;  dtheta = (A G).ravel()
 
     Memory: as :class:`ResNN`; with ``storeStates=True`` ``tmp`` holds, per step, the four
-    stage records :class:`.LayerStep` ``(S_k, layerTmp)`` (Meganet.m's ``nt x 9`` cell); with
+    stage records :class:`.LayerStep` ``(S_k, tmp)`` (Meganet.m's ``nt x 9`` cell); with
     ``storeStates=False`` nothing is kept and ``JTmv`` recomputes.
 
     Parameters

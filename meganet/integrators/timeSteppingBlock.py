@@ -27,18 +27,21 @@ __all__ = ["TimeSteppingBlock", "LayerSteppingBlock", "LayerStep"]
 
 
 class LayerStep(NamedTuple):
-    """Record of one layer evaluation inside a step: its input and the layer's ``tmp``.
+    """Record of one evaluation of a child element: its input and the child's ``tmp``.
+
+    One per step of :class:`ResNN`/:class:`LeapFrogNN`, four per step of
+    :class:`ResNNrk4` (the stages), one per element of :class:`NN`/:class:`Meganet`.
 
     Attributes
     ----------
-    Y : array (N, *layer.sizeFeatIn())
-        The state the layer was evaluated at.
-    layerTmp : object or None
-        The layer's ``tmp`` of that evaluation (None if it keeps no intermediates).
+    Y : array (N, *child.sizeFeatIn())
+        The features the child was evaluated at.
+    tmp : object or None
+        The child's ``tmp`` of that evaluation (None if it keeps no intermediates).
     """
 
     Y: Any
-    layerTmp: Any
+    tmp: Any
 
 
 class StepGradient:

@@ -37,6 +37,8 @@ Per-channel scale and shift
 
 Per-example gradients (``reduceDim=False``) sum over the pixel axes only.
 """
+from typing import Any, NamedTuple
+
 import numpy
 
 from ..element import AbstractMeganetElement
@@ -84,6 +86,14 @@ def scaleShiftJthetaTmv(xp, W, Zhat, reduceDim=True):
     return xp.concatenate([xp.sum(W3 * Z3, axis=1), xp.sum(W3, axis=1)], axis=1)
 
 
+class NormTmp(NamedTuple):
+    """``tmp`` of a normalization layer's ``forwardProp``: the normalized batch ``Zhat`` and
+    the denominator ``den`` it was divided by (reduced axes kept)."""
+
+    Zhat: Any
+    den: Any
+
+
 # ---------------------------------------------------------------------- base element
 class ChannelNormalization(AbstractMeganetElement):
     """A normalization ``Zhat = Nrm(Y)`` followed by an optional per-channel scale and shift.
@@ -94,7 +104,7 @@ class ChannelNormalization(AbstractMeganetElement):
     overridden when the forward map differs from the derivative's linearisation point
     (running statistics).
 
-    ``tmp`` of ``forwardProp`` is ``(Zhat, den)`` of the batch, or ``None`` when
+    ``tmp`` of ``forwardProp`` is :class:`NormTmp` ``(Zhat, den)`` of the batch, or ``None`` when
     ``doDerivative`` is False.
     """
 
@@ -140,7 +150,7 @@ class ChannelNormalization(AbstractMeganetElement):
     def _forwardNormalize(self, Y, doDerivative):
         """Normalized features for the forward map and the tmp to return."""
         Zhat, den = self._normalize(Y)
-        return Zhat, ((Zhat, den) if doDerivative else None)
+        return Zhat, (NormTmp(Zhat, den) if doDerivative else None)
 
     def _batchState(self, Y, tmp):
         return self._normalize(Y) if tmp is None else tmp

@@ -1,4 +1,6 @@
 """``DoubleLayer``: two kernels with activations, Z = sigma2(N2(K2 sigma1(N1(K1 Y) + Bin1 b1)) + Bin2 b2) + Bout b3."""
+from typing import Any, NamedTuple
+
 from ..activations import tanhActivation
 from ._kernelLayer import KernelLayer
 from ..backend import inheritBackend
@@ -6,6 +8,20 @@ from ..linops.bias import biasApply, biasApplyT, prepareBias
 from ._layerUtils import checkNormLayer
 
 __all__ = ["DoubleLayer"]
+
+
+class DoubleLayerTmp(NamedTuple):
+    """``tmp`` of :meth:`DoubleLayer.forwardProp` (with ``storeInterm``): ``U1 = K1 Y``,
+    ``normTmp1``, ``A1 = sigma1(V1)``, ``dA1 = sigma1'(V1)``, ``U2 = K2 A1``, ``normTmp2``,
+    ``dA2 = sigma2'(V2)`` (normalization tmps None without normalization layers)."""
+
+    U1: Any
+    normTmp1: Any
+    A1: Any
+    dA1: Any
+    U2: Any
+    normTmp2: Any
+    dA2: Any
 
 
 class DoubleLayer(KernelLayer):
@@ -36,6 +52,8 @@ class DoubleLayer(KernelLayer):
         Bias weights start at 0.1 (as Meganet.m).
     normLayer1, normLayer2 : optional elements on ``K1.sizeFeatOut()`` / ``K2.sizeFeatOut()``
     storeInterm : bool, default False
+        Default of ``forwardProp``'s ``storeInterm``: return the intermediates as ``tmp``
+        (a :class:`DoubleLayerTmp`) instead of None.
     useGPU, precision : optional (default: K1's)
     """
 
@@ -101,7 +119,7 @@ class DoubleLayer(KernelLayer):
         Z, dA2 = self.activation2(V2, doDerivative=doDerivative)
         if th5.size:
             Z = Z + biasApply(self.Bout, th5, self.K2.sizeFeatOut())
-        return Z, (U1, tmpN1, A1, dA1, U2, tmpN2, dA2)
+        return Z, DoubleLayerTmp(U1, tmpN1, A1, dA1, U2, tmpN2, dA2)
 
     def Jmv(self, dtheta, dY, theta, Y, tmp=None):
         U1, tmpN1, A1, dA1, U2, tmpN2, dA2 = self._temps(theta, Y, tmp)

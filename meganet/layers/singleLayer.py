@@ -1,4 +1,6 @@
 """``SingleLayer``: Z = sigma(N(K(theta1) Y) + Bin theta2) + Bout theta3."""
+from typing import Any, NamedTuple
+
 from ..activations import tanhActivation
 from ._kernelLayer import KernelLayer
 from ..backend import inheritBackend
@@ -6,6 +8,15 @@ from ..linops.bias import biasApply, biasApplyT, prepareBias
 from ._layerUtils import checkNormLayer
 
 __all__ = ["SingleLayer"]
+
+
+class SingleLayerTmp(NamedTuple):
+    """``tmp`` of :meth:`SingleLayer.forwardProp` (with ``storeInterm``): ``KY = K(theta1) Y``,
+    ``normTmp`` the normalization layer's ``tmp`` (or None), ``dA = sigma'(V)``."""
+
+    KY: Any
+    normTmp: Any
+    dA: Any
 
 
 class SingleLayer(KernelLayer):
@@ -39,9 +50,8 @@ class SingleLayer(KernelLayer):
     normLayer : element, optional
         Acting on ``K.sizeFeatOut()``-shaped features.
     storeInterm : bool, default False
-        Return ``tmp = (K Y, normalization tmp, sigma'(V))`` from ``forwardProp`` so that
-        derivative products need not recompute them (memory for speed). Otherwise
-        ``tmp`` is ``None`` and the products recompute ``K Y`` (as Meganet.m).
+        Default of ``forwardProp``'s ``storeInterm``: return the intermediates as ``tmp``
+        (a :class:`SingleLayerTmp`) instead of None.
     useGPU, precision : optional
         Default: the kernel's. Given values are pushed to the kernel and normLayer.
     """
@@ -95,7 +105,7 @@ class SingleLayer(KernelLayer):
         A, dA = self.activation(V, doDerivative=doDerivative)
         if th3.size:
             A = A + biasApply(self.Bout, th3, self.sizeFeatOut())
-        return A, (KY, tmpNL, dA)
+        return A, SingleLayerTmp(KY, tmpNL, dA)
 
     # ------------------------------------------------------------------ J products
     def Jmv(self, dtheta, dY, theta, Y, tmp=None):
