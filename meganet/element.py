@@ -53,7 +53,7 @@ _THETA_ARGS = ("theta", "dtheta")
 _IN_ARGS = ("Y", "dY")
 _OUT_ARGS = ("W", "Z", "dZ")
 _PROTOCOL = ("forwardProp", "Jthetamv", "JYmv", "Jmv", "JthetaTmv", "JYTmv", "JTmv",
-             "Amv", "ATmv")
+             "Amv", "ATmv", "inverse")
 
 
 def _validated(fn, methodName):
@@ -166,7 +166,17 @@ class AbstractMeganetElement(BackendMixin):
         raise NotImplementedError(f"{type(self).__name__} must provide initTheta()")
 
     def split(self, theta):
-        """Views of ``theta`` for the element's parts (Meganet.m's order)."""
+        """Views of ``theta`` for the element's parts, in Meganet.m's order (no copies).
+
+        One meaning throughout: the parts are what the weights are made of, one view per
+        part, in the order of ``theta``. Layers: one 1-D view per role (kernels, biases,
+        normalization layers). ``NN``/``Meganet``: one view per element. Blocks stepping
+        one layer (``ResNN``, ``ResNNrk4``, ``LeapFrogNN``): one 1-D view per time
+        coefficient (the layer's weights at that time point for the identity basis).
+        Blocks with several roles per step (``HamiltonianNN``: kernel and bias;
+        ``DoubleHamiltonianNN``: layer1 and layer2): one view per role, 2-D with one row
+        per time coefficient (Meganet.m's ``split`` of these blocks).
+        """
         return (theta,)
 
     # ------------------------------------------------------------------ forward

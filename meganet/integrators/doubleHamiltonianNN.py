@@ -202,5 +202,5 @@ class DoubleHamiltonianNN(TimeSteppingBlock):
         ``Z_j = Z_{j+1} + h F2(theta2_j, Y_{j+1})``, ``Y_j = Y_{j+1} - h F1(theta1_j, Z_j)``
         for ``j = nt-1 .. 0``. ``XN``: array ``(N, *sizeFeatOut())``.
         """
-        self._checkInverseArgs(theta, {"XN": XN})
+        self._checkInverseArgs({"XN": XN})
         return self._output(self._backward(self._stepWeights(theta), self._initState(XN)))

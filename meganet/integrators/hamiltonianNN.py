@@ -222,5 +222,5 @@ class HamiltonianNN(TimeSteppingBlock):
         for ``j = nt-1 .. 0``. ``Z_0`` is zero up to rounding for states produced by
         :meth:`forwardProp`. ``YN, ZN``: arrays ``(N, *sizeFeatOut())``, e.g. ``tmp``.
         """
-        self._checkInverseArgs(theta, {"YN": YN, "ZN": ZN})
+        self._checkInverseArgs({"YN": YN, "ZN": ZN})
         return self._backward(self._stepWeights(theta), (YN, ZN))

@@ -135,5 +135,5 @@ class LeapFrogNN(LayerSteppingBlock):
             ``Y_{j-1} = 2 Y_j - Y_{j+1} + h^2 F(Theta_j, Y_j)`` for ``j = N-1 .. 1``
             (``nt - 1`` layer evaluations).
         """
-        self._checkInverseArgs(theta, {"YN": YN, "YNm1": YNm1})
+        self._checkInverseArgs({"YN": YN, "YNm1": YNm1})
         return self._backward(self._stepWeights(theta), (YN, YNm1), stop=1)[1]

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from ..element import AbstractMeganetElement
 from ..backend import resolveBackend
-from ..validation import checkElement, checkFeatures, checkFloat, checkInt
+from ..validation import checkElement, checkFeatures, checkFloat, checkInt, getValidation
 from ._timeBasis import TimeBasisMixin
 
 __all__ = ["TimeSteppingBlock", "LayerSteppingBlock", "LayerStep"]
@@ -260,10 +260,12 @@ class TimeSteppingBlock(TimeBasisMixin, AbstractMeganetElement):
         dth = self._coeffGrad(grad.G, reduceDim) if wantTh else None
         return dth, (self._adjointOutput(P) if wantY else None)
 
-    def _checkInverseArgs(self, theta, states):
-        """Validate the arguments of ``inverse``: ``theta`` and the final states."""
+    def _checkInverseArgs(self, states):
+        """Validate the final states given to ``inverse`` (``theta`` is checked by the
+        protocol wrapper, as for ``forwardProp``)."""
+        if not getValidation():
+            return
         where = f"{type(self).__name__}.inverse"
-        self._validateArgs("inverse", {"theta": theta})
         N = None
         for name, X in states.items():
             N = checkFeatures(where, name, X, self, self.sizeFeatOut(), N)

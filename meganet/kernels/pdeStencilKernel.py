@@ -183,6 +183,3 @@ class PDEStencilKernel(ConvKernel):
         """
         return super().coarsen()
 
-    def refine(self):
-        """The kernel on images of twice the size with mesh size ``h / 2``."""
-        return super().refine()

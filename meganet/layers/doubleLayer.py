@@ -91,10 +91,6 @@ class DoubleLayer(KernelLayer):
     def _normLayers(self):
         return (self.normLayer1, self.normLayer2)
 
-    def split(self, theta):
-        """``(theta_K1, theta_K2, theta_Bin1, theta_Bin2, theta_Bout, theta_N1, theta_N2)``."""
-        return super().split(theta)
-
     def sizeFeatIn(self):
         return tuple(self.K1.sizeFeatIn())
 

@@ -88,10 +88,6 @@ class DoubleSymLayer(KernelLayer):
     def _normLayers(self):
         return (self.normLayer1, self.normLayer2)
 
-    def split(self, theta):
-        """``(theta_K, theta_Bin, theta_Bout, theta_normLayer1, theta_normLayer2)``."""
-        return super().split(theta)
-
     def sizeFeatIn(self):
         return tuple(self.K.sizeFeatIn())
 

@@ -83,10 +83,6 @@ class SingleLayer(KernelLayer):
     def _normLayers(self):
         return (self.normLayer,)
 
-    def split(self, theta):
-        """``(theta_K, theta_Bin, theta_Bout, theta_normLayer)``."""
-        return super().split(theta)
-
     def sizeFeatIn(self):
         return tuple(self.K.sizeFeatIn())
 
