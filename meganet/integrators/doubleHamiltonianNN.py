@@ -164,7 +164,7 @@ class DoubleHamiltonianNN(TimeSteppingBlock):
         F1, t1 = self.layer1.forwardProp(th1, Z, doDerivative=doDerivative, storeInterm=storeInterm)
         Y = Y + self.h * F1
         F2, t2 = self.layer2.forwardProp(th2, Y, doDerivative=doDerivative, storeInterm=storeInterm)
-        return (Y, Z - self.h * F2), DoubleHamiltonianStep(Z, t1, Y, t2)
+        return (Y, Z - self.h * F2), DoubleHamiltonianStep(Z, t1, Y, t2), (F1, F2)
 
     def _inverseStep(self, j, Th, X, storeInterm=None):
         """``Z_j = Z_{j+1} + h F2(theta2_j, Y_{j+1})``, ``Y_j = Y_{j+1} - h F1(theta1_j, Z_j)``."""

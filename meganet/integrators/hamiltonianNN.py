@@ -167,7 +167,7 @@ class HamiltonianNN(TimeSteppingBlock):
         a1, s1 = self._act(self.K.ATmv(thK, Y), c)
         Z = Z - self.h * a1
         a2, s2 = self._act(self.K.Amv(thK, Z), c)
-        return (Y + self.h * a2, Z), HamiltonianStep(Y, Z, s1, s2)
+        return (Y + self.h * a2, Z), HamiltonianStep(Y, Z, s1, s2), (a1, a2)
 
     def _inverseStep(self, j, Th, X, storeInterm=None):
         """``Y_j = Y_{j+1} - h sigma(K_j Z_{j+1} + c_j)``, ``Z_j = Z_{j+1} + h sigma(K_j^T Y_j + c_j)``."""
@@ -176,7 +176,7 @@ class HamiltonianNN(TimeSteppingBlock):
         a2, s2 = self._act(self.K.Amv(thK, Z), c)
         Y = Y - self.h * a2
         a1, s1 = self._act(self.K.ATmv(thK, Y), c)
-        return (Y, Z + self.h * a1), HamiltonianStep(Y, Z, s1, s2)
+        return (Y, Z + self.h * a1), HamiltonianStep(Y, Z, s1, s2), (a1, a2)
 
     def _stepJmv(self, j, Th, dTh, rec, dX):
         dY, dZ = dX

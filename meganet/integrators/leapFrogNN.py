@@ -94,13 +94,13 @@ class LeapFrogNN(LayerSteppingBlock):
         """``Y_{j+1} = 2 Y_j - Y_{j-1} + h^2 F(Theta_j, Y_j)``."""
         Y, Yold = X
         F, rec = self._layerStep(Th[j], Y, doDerivative, storeInterm)
-        return (2 * Y - Yold + self.h ** 2 * F, Y), rec
+        return (2 * Y - Yold + self.h ** 2 * F, Y), rec, F
 
     def _inverseStep(self, j, Th, X, storeInterm=None):
         """``Y_{j-1} = 2 Y_j - Y_{j+1} + h^2 F(Theta_j, Y_j)``."""
         Ynext, Y = X
         F, rec = self._layerStep(Th[j], Y, True, storeInterm)
-        return (Y, 2 * Y - Ynext + self.h ** 2 * F), rec
+        return (Y, 2 * Y - Ynext + self.h ** 2 * F), rec, F
 
     def _stepJmv(self, j, Th, dTh, rec, dX):
         dY, dYold = dX

@@ -61,7 +61,7 @@ class ResNN(LayerSteppingBlock):
     def _step(self, j, Th, Y, doDerivative=True, storeInterm=None):
         """``Y_{j+1} = Y_j + h F(Theta_j, Y_j)``; record ``LayerStep(Y_j, layer tmp)``."""
         F, rec = self._layerStep(Th[j], Y, doDerivative, storeInterm)
-        return Y + self.h * F, rec
+        return Y + self.h * F, rec, F
 
     def _stepJmv(self, j, Th, dTh, rec, dY):
         """``dY_{j+1} = dY_j + h J_j [dTheta_j; dY_j]``."""
