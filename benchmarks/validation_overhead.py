@@ -6,7 +6,9 @@ precision. With validation on and off (``mg.setValidation``) the script prints t
 best of ``--repeat`` timings of ``forwardProp`` followed by ``JTmv`` (the two settings
 interleaved; CPU time of the process, which other processes on a shared machine disturb
 less than wall-clock time) and the number of calls of ``_validateArgs`` during one such pass
-(counted by wrapping ``AbstractMeganetElement._validateArgs``).
+with the CPU time spent inside them (measured by wrapping
+``AbstractMeganetElement._validateArgs``; on a loaded machine this is steadier than the
+difference of the two totals).
 
 Usage::
 
@@ -34,21 +36,30 @@ def makeBlock(nImg, c, nt):
     return mg.ResNN(layer, nt, 0.1)
 
 
-def countValidations(fn):
-    """Run ``fn()`` and return how many times ``_validateArgs`` was called."""
+def countValidations(fn, repeat=5):
+    """Run ``fn()`` ``repeat`` times; return the calls of ``_validateArgs`` per run and the
+    CPU time spent inside them per run (seconds, the least over the runs)."""
     original = AbstractMeganetElement._validateArgs
-    calls = [0]
+    calls, spent = [0], [0.0]
 
-    def counting(self, *args, **kwargs):
+    def timed(self, *args, **kwargs):
         calls[0] += 1
-        return original(self, *args, **kwargs)
+        t0 = time.process_time()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent[0] += time.process_time() - t0
 
-    AbstractMeganetElement._validateArgs = counting
+    AbstractMeganetElement._validateArgs = timed
+    best = float("inf")
     try:
-        fn()
+        for _ in range(repeat):
+            calls[0], spent[0] = 0, 0.0
+            fn()
+            best = min(best, spent[0])
     finally:
         AbstractMeganetElement._validateArgs = original
-    return calls[0]
+    return calls[0], best
 
 
 class Setting:
@@ -108,8 +119,9 @@ def main(argv=None):
                 forwardBackward()
                 best[s.label] = min(best[s.label], time.process_time() - t0)
     for s in settings:
+        n, spent = counts[s.label]
         print(f"{s.label:<16} {1e3 * best[s.label]:9.2f} ms   _validateArgs calls per pass: "
-              f"{counts[s.label]}")
+              f"{n:4d}, time inside them: {1e3 * spent:7.3f} ms")
     on, off = best["validation on"], best["validation off"]
     print(f"overhead of validation: {100 * (on - off) / off:.1f} %")
 
