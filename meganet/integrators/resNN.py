@@ -59,7 +59,8 @@ class ResNN(LayerSteppingBlock):
 
     # ------------------------------------------------------------------ recurrence
     def _step(self, j, Th, Y, doDerivative=True, storeInterm=None):
-        """``Y_{j+1} = Y_j + h F(Theta_j, Y_j)``; record ``LayerStep(Y_j, layer tmp)``."""
+        """``Y_{j+1} = Y_j + h F(Theta_j, Y_j)``; record ``LayerStep(Y_j, layer tmp)``; the
+        increment ``F`` is scratch (held until the next step, see :class:`.TimeSteppingBlock`)."""
         F, rec = self._layerStep(Th[j], Y, doDerivative, storeInterm)
         return Y + self.h * F, rec, F
 
