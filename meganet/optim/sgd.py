@@ -354,7 +354,8 @@ class SGD(Optimizer):
         return self._solve(fctn, None, fval, state)
 
     def _refuseOverwrite(self, path):
-        if path is not None and os.path.exists(path) and not self.overwrite:
+        if path is not None and os.path.exists(path) and not os.path.isdir(path) \
+                and not self.overwrite:
             raise FileExistsError(
                 f"SGD: the checkpoint {path!r} already exists; pass resume=True to solve() "
                 "to continue that run, or overwrite=True to SGD to replace it with a new run")
