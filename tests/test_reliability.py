@@ -78,6 +78,25 @@ def test_read_only_folder_fails_before_the_first_epoch(tmp_path):
     assert prob.calls == []
 
 
+def test_read_only_folder_simulated_fails_before_the_first_epoch(tmp_path, monkeypatch):
+    # the same as above for every user (the super-user ignores permission bits): creating
+    # a file in the folder is refused
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    orig = os.open
+
+    def refusing(path, flags, *args, **kw):
+        if os.path.dirname(os.fspath(path)) == str(folder) and flags & os.O_CREAT:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return orig(path, flags, *args, **kw)
+    monkeypatch.setattr(ckmod.os, "open", refusing)
+    prob = lsq()
+    with pytest.raises(PermissionError, match=r"cannot write the checkpoint .*ro/run.h5' "
+                                              r"\(Permission denied\)"):
+        mg.SGD(checkpoint=folder / "run.h5", **options()).solve(prob, X0)
+    assert prob.calls == []
+
+
 def test_write_failure_mid_run_warns_once_and_training_goes_on(tmp_path, monkeypatch):
     # before: the first failed write (disk full, folder removed) ended the run
     path = tmp_path / "run.h5"
@@ -520,3 +539,18 @@ def test_checkpoint_of_device_run_resumes_on_host(tmp_path, device):
     xc, _, _ = mg.SGD(checkpoint=path, **options(maxEpochs=3)).solve(lsq(), X0, resume=True)
     ref = mg.SGD(**options(maxEpochs=3)).solve(lsq(), X0)[0]
     np.testing.assert_allclose(xc, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_all_checkpoint_writes_go_through_one_method(tmp_path):
+    """``SGD._writeCheckpoint`` is the one place that writes (e.g. to write on one process
+    only): replacing it leaves no file behind, also on an interrupt."""
+    class NoWrites(mg.SGD):
+        def _writeCheckpoint(self, st, nEx):
+            self.calls = getattr(self, "calls", 0) + 1
+            return True
+    path = tmp_path / "run.h5"
+    opt = NoWrites(checkpoint=path, **options(maxEpochs=2))
+    opt.solve(lsq(), X0)
+    with pytest.raises(KeyboardInterrupt):
+        opt.solve(lsq(failAt=3), X0)
+    assert opt.calls == 2 + 1 + 1 and list(tmp_path.iterdir()) == []

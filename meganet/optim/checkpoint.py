@@ -123,9 +123,13 @@ def checkWritable(path):
         tmp = _newTmpFile(path)
         os.remove(tmp)
     except OSError as err:
-        cls = type(err) if type(err).__init__ is OSError.__init__ else OSError
-        raise cls(f"cannot write the checkpoint {path!r} ({err.strerror or err}); choose a "
-                  "writable location") from err
+        msg = f"cannot write the checkpoint {path!r} ({err.strerror or err}); choose a " \
+              "writable location"
+        try:
+            new = type(err)(msg)          # keep the kind: PermissionError, NotADirectoryError
+        except TypeError:
+            new = OSError(msg)
+        raise new from err
 
 
 def writeCheckpoint(path, arrays, meta, state=None):
