@@ -297,6 +297,52 @@ class AbstractMeganetElement(BackendMixin):
         """Weights for a finer image resolution; identity if the element has no stencils."""
         return theta
 
+    # ------------------------------------------------------------------ state outside theta
+    #: names of the array attributes that hold state outside theta (e.g. running statistics)
+    stateAttributes = ()
+
+    def getState(self):
+        """State of the element and its children that is not in ``theta``.
+
+        Elements with such state (e.g. the running statistics of
+        :class:`~meganet.layers.BatchNormLayer2`) name its array attributes in
+        ``stateAttributes``; composites (layers, blocks, networks) collect the state of
+        the elements among their attributes (also inside lists and tuples), keyed by the
+        path to them.
+
+        Returns
+        -------
+        dict
+            ``path -> array`` (copies on the element's backend), e.g.
+            ``{'blocks[0].layer.normLayer1.runningMean': array of shape (C,)}``; empty
+            for elements without state.
+        """
+        return {path: self._xp.array(getattr(el, name), copy=True)
+                for path, el, name in _stateEntries(self)}
+
+    def setState(self, state):
+        """Restore what :meth:`getState` returned (on this element's backend and precision).
+
+        Raises ``ValueError`` naming the entries that are missing, unknown or of another
+        shape.
+        """
+        if not isinstance(state, dict):
+            raise TypeError(f"{type(self).__name__}.setState: state must be a dict as returned "
+                            f"by getState(); got {type(state).__name__}")
+        entries = {path: (el, name) for path, el, name in _stateEntries(self)}
+        missing = sorted(set(entries) - set(state))
+        unknown = sorted(set(state) - set(entries))
+        if missing or unknown:
+            raise ValueError(f"{type(self).__name__}.setState: the state does not fit this "
+                             f"element: missing {missing}, unknown {unknown}")
+        for path, (el, name) in entries.items():
+            old = getattr(el, name)
+            if tuple(state[path].shape) != tuple(old.shape):
+                raise ValueError(f"{type(self).__name__}.setState: {path} must have shape "
+                                 f"{fmtShape(old.shape)}; got {fmtShape(state[path].shape)}")
+        for path, (el, name) in entries.items():
+            setattr(el, name, el._moveArray(state[path]))
+
     # ------------------------------------------------------------------ validation
     def _validateArgs(self, methodName, vals, nullable=False):
         cls = type(self).__name__
@@ -330,3 +376,23 @@ class AbstractMeganetElement(BackendMixin):
                 f"sizeFeatOut={tuple(self.sizeFeatOut())}, nTheta={self.nTheta()}, "
                 f"useGPU={self._useGPU}, precision={self._precision!r})")
 
+
+def _stateEntries(root):
+    """``(path, element, attribute)`` of every state array in the tree under ``root``."""
+    out, seen = [], set()
+
+    def visit(el, prefix):
+        if id(el) in seen:
+            return
+        seen.add(id(el))
+        for name in type(el).stateAttributes:
+            out.append((f"{prefix}{name}", el, name))
+        for key, val in vars(el).items():
+            if isinstance(val, AbstractMeganetElement):
+                visit(val, f"{prefix}{key}.")
+            elif isinstance(val, (list, tuple)):
+                for i, v in enumerate(val):
+                    if isinstance(v, AbstractMeganetElement):
+                        visit(v, f"{prefix}{key}[{i}].")
+    visit(root, "")
+    return out

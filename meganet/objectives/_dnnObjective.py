@@ -99,6 +99,14 @@ class DnnObjective:
         """Number of examples."""
         return int(self.Y.shape[0])
 
+    def getState(self):
+        """The network's state outside the weights (``net.getState()``; checkpoints keep it)."""
+        return self.net.getState()
+
+    def setState(self, state):
+        """Restore a state returned by :meth:`getState` (``net.setState(state)``)."""
+        self.net.setState(state)
+
     def split(self, x):
         """``(theta, W)`` views of ``x``."""
         nth = self.net.nTheta()

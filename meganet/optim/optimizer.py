@@ -6,6 +6,7 @@ docstring (:mod:`meganet.optim`); :class:`Objective` wraps a user's objective on
 """
 import inspect
 import math
+import warnings
 from collections.abc import Mapping
 
 import numpy
@@ -269,6 +270,7 @@ class Recorder:
         self.bestRow = -1
         self.column = None
         self.sign = 1.0
+        self._warnedNaN = False
 
     # -- column set-up ---------------------------------------------------------------
     def setup(self, objNames, valNames):
@@ -305,15 +307,23 @@ class Recorder:
         return None if self.column is None else ("max " if self.sign < 0 else "min ") + self.column
 
     # -- rows --------------------------------------------------------------------------
-    def evalValidation(self, x, para):
+    def evalValidation(self, x, para, where=""):
+        """``(Fval, pVal)`` of the validation objective at ``x``; NaN is reported once."""
         if self.val is None:
             return math.nan, None
         Fval, pVal = self.val(validationPoint(x, para), doDerivative=False)[:2]
-        return hostFloat(Fval), pVal
+        Fval = hostFloat(Fval)
+        if math.isnan(Fval) and not self._warnedNaN:
+            self._warnedNaN = True
+            warnings.warn(f"{self.owner}: the validation objective is NaN{where}; such rows are "
+                          "never chosen as xOpt (reported once per run)", RuntimeWarning,
+                          stacklevel=4)
+        return Fval, pVal
 
     def makeRow(self, optValues, x, para):
         """The full row for the optimizer values ``optValues`` at iterate ``x``."""
-        Fval, pVal = self.evalValidation(x, para)
+        where = f" at {self.optNames[0]} {int(optValues[0])}" if self.optNames else ""
+        Fval, pVal = self.evalValidation(x, para, where)
         objNames, objVals = self.obj.hisColumns(para)
         valNames, valVals = self.val.hisColumns(pVal) if self.val is not None else ([], [])
         if self.names is None:

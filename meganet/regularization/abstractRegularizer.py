@@ -65,14 +65,18 @@ def applyOpT(B, r):
 
 
 def checkAlpha(owner, alpha, count):
-    """``alpha`` as a tuple of ``count`` finite floats (a scalar is repeated, as Meganet.m)."""
+    """``alpha`` as a tuple of ``count`` finite non-negative floats (a scalar is repeated,
+    as Meganet.m). A negative weight would make the objective unbounded below."""
     vals = numpy.atleast_1d(numpy.asarray(toHost(alpha) if isArray(alpha) else alpha))
     ok = vals.ndim == 1 and vals.dtype.kind in "iuf" and numpy.all(numpy.isfinite(vals))
     if ok and vals.size == 1:
         vals = numpy.repeat(vals, count)
     if not ok or vals.size != count:
         want = "a number" if count == 1 else f"a number or {count} numbers"
-        raise ValueError(f"{owner}: alpha must be {want}; got {alpha!r}")
+        raise ValueError(f"{owner}: alpha must be {want} (finite, >= 0); got {alpha!r}")
+    if numpy.any(vals < 0):
+        raise ValueError(f"{owner}: alpha must be >= 0 (a negative weight makes the objective "
+                         f"unbounded below); got {alpha!r}")
     return tuple(float(v) for v in vals)
 
 
@@ -89,6 +93,24 @@ class AbstractRegularizer(BackendMixin):
         self._precision = checkPrecision(precision)
         self._xrefCache = {}
         self._push()
+
+    # ------------------------------------------------------------------ weight
+    #: number of weights in ``alpha`` (None: the regularizer has no weight of its own)
+    _alphaCount = None
+
+    @property
+    def alpha(self):
+        """The weight (a float, or a tuple for two-term regularizers); validated, >= 0."""
+        if self._alphaCount is None:
+            raise AttributeError(f"{self._name()} has no weight alpha")
+        return self._alpha
+
+    @alpha.setter
+    def alpha(self, value):
+        if self._alphaCount is None:
+            raise AttributeError(f"{self._name()} has no weight alpha")
+        vals = checkAlpha(self._name(), value, self._alphaCount)
+        self._alpha = vals[0] if self._alphaCount == 1 else vals
 
     # ------------------------------------------------------------------ backend
     def _backendChildren(self):
