@@ -82,6 +82,9 @@ def test_sgd_on_two_ranks_equals_one_process(ranks, tmp_path):
                                atol=1e-12)
     assert relDiff(xc, x0) > 1e-2          # it did move
     # resumed from a checkpoint read by every rank: the same as the uninterrupted run
+    _, info, _ = ranks
+    assert info[0]["B_exists"] and info[1]["B_exists"]
+    assert all(0 < i["B_reductions"] < i["nReductions"] / 2 for i in info)   # 1 epoch of 3
     assert relDiff(res[0]["B_x"], xc) <= ROUNDOFF
     np.testing.assert_allclose(res[0]["B_his"], res[0]["A_his"], rtol=1e-12, atol=1e-14)
 

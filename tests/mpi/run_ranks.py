@@ -27,9 +27,9 @@ def main(outdir):
     writes = []
     realWrite = sgdmodule.writeCheckpoint
 
-    def countingWrite(path, arrays, meta):
+    def countingWrite(path, *args, **kw):
         writes.append(path)
-        realWrite(path, arrays, meta)
+        realWrite(path, *args, **kw)
     sgdmodule.writeCheckpoint = countingWrite
 
     # A: SGD, per-example layers, validation, checkpoints every epoch, printed table
@@ -47,7 +47,10 @@ def main(outdir):
     # B: the same run stopped after 2 epochs, then resumed to 3 (every rank reads the file)
     ckB = os.path.join(outdir, "B.h5")
     problems.sgd(2, checkpoint=ckB).solve(par, x0, fval)
+    info["B_exists"] = os.path.exists(ckB)          # rank 0's file, seen by every rank
+    before = par.nReductions
     xB, HisB, _ = problems.sgd(3, checkpoint=ckB).solve(par, x0, fval, resume=True)
+    info["B_reductions"] = par.nReductions - before
     res["B_x"], res["B_his"] = xB, problems.historyWithoutTime(HisB)
 
     # C: fresh entropy on every rank and ADAM: the permutation must come from rank 0
