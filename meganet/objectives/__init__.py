@@ -3,5 +3,8 @@ from .dnnObjFctn import DnnObjFctn
 from .dnnBatchObjFctn import DnnBatchObjFctn
 from .dnnVarProObjFctn import DnnVarProObjFctn
 from .classObjFctn import ClassObjFctn
+from .mpiLaunch import mpiexecCommand, runMPI, startedByMPI
+from .mpiObjFctn import MPIObjFctn, isWritingRank, wrapMPI
 
-__all__ = ["DnnObjFctn", "DnnBatchObjFctn", "DnnVarProObjFctn", "ClassObjFctn"]
+__all__ = ["DnnObjFctn", "DnnBatchObjFctn", "DnnVarProObjFctn", "ClassObjFctn", "MPIObjFctn",
+           "wrapMPI", "isWritingRank", "startedByMPI", "mpiexecCommand", "runMPI"]

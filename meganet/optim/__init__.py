@@ -50,6 +50,11 @@ An objective is a callable::
   objective without that method but with an attribute ``Y`` (examples along the first
   axis) gives ``Y.shape[0]``, as Meganet.m's ``sizeLastDim(objFctn.Y)``.
 
+* Optional methods for parallel runs (:class:`~meganet.objectives.MPIObjFctn` has them):
+  ``fctn.isWritingRank()`` -- False on the processes that must not print, draw progress
+  bars or write checkpoints (default True); ``fctn.bcastFromWriter(value)`` -- the writing
+  process's ``value`` on every process (SGD's permutations; default: ``value`` itself).
+
 Non-finite objective values or gradients at accepted iterates stop every optimizer
 with ``FloatingPointError`` naming the iteration (SGD: epoch and mini-batch).
 """

@@ -212,7 +212,7 @@ class LineSearchOptimizer(Optimizer):
             nrm = norm(dJ)
             if nrm0 == 0 or nrm / nrm0 < self.rtol or nrm < self.atol:
                 reason = "tolerance"
-        if self.out > 0:
+        if rec.out > 0:
             print(f"{self.name} stopped: {reason}")
         His = rec.history(stopReason=reason, workUnits=work)
         return xc, His, rec.bestX

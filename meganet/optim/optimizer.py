@@ -196,6 +196,47 @@ class Objective:
                              f"{names} but {len(vals)} values")
         return names, vals
 
+    # -- parallel runs (see meganet.objectives.MPIObjFctn) ---------------------------------
+    def isWriter(self):
+        """True on the process that writes checkpoints, histories and printed output.
+
+        ``fctn.isWritingRank()`` when the objective has that method (data-parallel
+        objectives: rank 0 only), else True.
+        """
+        f = getattr(self.fctn, "isWritingRank", None)
+        return True if f is None else bool(f())
+
+    def shareFromWriter(self, value):
+        """``value`` as the writing process holds it, returned on every process.
+
+        ``fctn.bcastFromWriter(value)`` when the objective has that method (a collective
+        call: every process must make it), else ``value`` itself. Optimizers pass random
+        draws (SGD's permutations) through it so that all processes use the same.
+        """
+        f = getattr(self.fctn, "bcastFromWriter", None)
+        return value if f is None else f(value)
+
+    def runOnWriter(self, fn, wait=True):
+        """Call ``fn()`` on the writing process only (e.g. to write a checkpoint).
+
+        With ``wait`` (a collective call) every process returns once the writer is done,
+        and an exception raised by ``fn`` is raised on every process (as ``RuntimeError``
+        on the others), so that all of them stop together. Without ``wait`` the others
+        return at once (used on interruption, when they may not all get here).
+        """
+        err = None
+        if self.isWriter():
+            try:
+                fn()
+            except Exception as e:  # reported to the other processes, then re-raised
+                err = e
+        if wait:
+            msg = self.shareFromWriter(None if err is None else f"{type(err).__name__}: {err}")
+            if err is None and msg is not None:
+                raise RuntimeError(f"{self.owner}: the writing process failed: {msg}")
+        if err is not None:
+            raise err
+
     def nData(self):
         """Number of training examples: ``fctn.nData()``, else ``fctn.Y.shape[0]``."""
         f = self.fctn
@@ -258,7 +299,7 @@ class Recorder:
         self.optFrmt = list(optFrmt)
         self.obj = obj
         self.val = val
-        self.out = out
+        self.out = out if obj.isWriter() else 0     # one process prints in parallel runs
         self.title = title
         self.names = None
         self.frmt = None

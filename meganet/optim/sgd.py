@@ -365,7 +365,9 @@ class SGD(Optimizer):
         """Write the state ``st`` to ``self.checkpoint`` (the ONLY place that writes one).
 
         Returns True on success. A failure keeps the previous checkpoint, is reported
-        with a ``RuntimeWarning`` once per ``solve`` and returns False.
+        with a ``RuntimeWarning`` once per ``solve`` and returns False. In parallel runs
+        only the writing process writes; except when stopping on a signal, the others wait
+        for it and share its outcome (:meth:`~meganet.optim.optimizer.Objective.runOnWriter`).
         """
         try:
             self._writeState(st, nEx)
@@ -399,7 +401,9 @@ class SGD(Optimizer):
         his = numpy.array(st.rows, dtype=float) if st.rows else None
         arrays = {"x": host(x), "v": host(st.v), "mJ": host(st.mJ), "vJ": host(st.vJ),
                   "xOld": host(st.xOld), "xOpt": host(st.xOpt), "ids": st.ids, "his": his}
-        writeCheckpoint(self.checkpoint, arrays, meta, toHostState(st.netState or {}))
+        self._recorder.obj.runOnWriter(
+            lambda: writeCheckpoint(self.checkpoint, arrays, meta, toHostState(st.netState or {})),
+            wait=not self._stopping)
 
     def _loadState(self, path, like):
         arrays, netState, meta = readCheckpoint(path)
@@ -510,7 +514,7 @@ class SGD(Optimizer):
                  f"miniBatch={self.miniBatch}, lossTol={self.lossTol:.1e}) ===")
         rec = Recorder("SGD", names, frmt, obj, val, self.out, title)
         self._recorder = rec
-        if self.out > 0 and resumedAt is not None:
+        if rec.out > 0 and resumedAt is not None:
             print(f"== sgd resumed from {self.checkpoint!r} at epoch {resumedAt[0]}, mini-batch "
                   f"{resumedAt[1]} of {nBatch} ===")
         if st.objNames is not None:
@@ -518,6 +522,7 @@ class SGD(Optimizer):
         box = [st]
         self._lastWritten = None
         self._warnedWrite = False
+        self._stopping = False
         if self.checkpoint is not None:
             checkWritable(self.checkpoint)
         handlers = self._installSignalHandlers()
@@ -567,6 +572,7 @@ class SGD(Optimizer):
             for sig in (signal.SIGINT, signal.SIGTERM):
                 old[sig] = signal.signal(sig, signal.SIG_IGN)
         try:
+            self._stopping = True     # other processes may not get here: do not wait for them
             ok = self._lastWritten is st or self._writeCheckpoint(st, nEx)
         finally:
             self._restoreSignalHandlers(old)
@@ -608,7 +614,7 @@ class SGD(Optimizer):
                     box[0] = dataclasses.replace(st, stopReason="maxWorkUnits")
                     break
                 lr = self._lr(st.epoch)
-                ids = rng.permutation(nEx)
+                ids = obj.shareFromWriter(rng.permutation(nEx))
                 st = dataclasses.replace(st, ids=ids, rngState=rng.bit_generator.state, lr=lr,
                                          xOld=st.x, epochTime=0.0, k=0, stopReason="")
                 box[0] = st
@@ -667,7 +673,7 @@ class SGD(Optimizer):
                 netState=getState() if getState is not None else st.netState)
             box[0] = st
             rec.printRow(row)
-            if done and self.out > 0:
+            if done and rec.out > 0:
                 print(f"--- sgd reached the loss tolerance {self.lossTol:.2e}: stop ---")
             if (self.checkpoint is not None and not done
                     and (st.epoch - 1) % self.checkpointEvery == 0):
@@ -691,7 +697,7 @@ class SGD(Optimizer):
                                  f"{where}")
 
     def _bar(self, total, initial, epoch):
-        if not (self.out > 0 and self.progress) or total == 0:
+        if not (self._recorder.out > 0 and self.progress) or total == 0:
             return None
         from tqdm import tqdm
         return tqdm(total=total, initial=initial, desc=f"epoch {epoch}", leave=False,

@@ -292,7 +292,7 @@ class TRNewton(Optimizer):
             nrm = norm(dJ)
             if nrm0 == 0 or nrm / nrm0 < self.rtol or nrm < self.atol:
                 reason = "tolerance"
-        if self.out > 0:
+        if rec.out > 0:
             print(f"{self.name} stopped: {reason}")
         His = rec.history(stopReason=reason, workUnits=work, Delta=Delta, HBar=HBar, V=V)
         return xc, His, rec.bestX
