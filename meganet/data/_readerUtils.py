@@ -1,6 +1,8 @@
 """What the image-data readers share: reading files with clear errors, class-balanced
 selection, and turning uint8 images and integer labels into the arrays the readers return."""
 import gzip
+import io
+import pickle
 import zlib
 
 import numpy
@@ -39,6 +41,99 @@ def readBytes(path, key):
     if path.endswith(".gz"):
         raise corrupt(path, "the name ends in .gz but the content is not gzip data", key)
     return raw
+
+
+def loadMat(path, names, key):
+    """Variables ``names`` of a MATLAB MAT-file, as NumPy arrays in MATLAB's shape.
+
+    Version 5/7 files are read with :func:`scipy.io.loadmat`, version 7.3 (HDF5) files with
+    h5py (whose datasets hold the transpose of MATLAB's arrays; they are transposed back).
+    """
+    import scipy.io
+
+    try:
+        try:
+            content = scipy.io.loadmat(path, variable_names=list(names))
+        except NotImplementedError:          # v7.3: an HDF5 file
+            import h5py
+
+            with h5py.File(path, "r") as f:
+                content = {n: numpy.asarray(f[n]).T for n in names if n in f}
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: file not found; to obtain it, {obtainHint(key)}.") from None
+    except Exception as err:   # scipy and h5py raise many types for damaged files
+        raise corrupt(path, f"cannot read it as a MAT-file ({type(err).__name__}: {err})", key) from err
+    missing = [n for n in names if n not in content]
+    if missing:
+        raise corrupt(path, f"the MAT-file lacks the variable(s) {', '.join(missing)} "
+                      f"(expected {', '.join(names)})", key)
+    return {n: content[n] for n in names}
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles only plain containers and NumPy arrays (no other code can run)."""
+
+    _ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"),
+                ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+                ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+                ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+                ("_codecs", "encode")}     # protocol-2 pickles from Python 3 encode bytes with it
+
+    def find_class(self, module, name):
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only NumPy arrays, lists and "
+                                         "dicts are expected in a data-set pickle")
+        if module.startswith("numpy.core.") and hasattr(numpy, "_core"):
+            module = "numpy._core." + module[len("numpy.core."):]
+        return super().find_class(module, name)
+
+
+def loadPickle(path, names, key):
+    """Entries ``names`` of a pickled dict (the python versions of CIFAR), keys bytes or str.
+
+    Pickles written by Python 2 are read with ``encoding='bytes'``. Only NumPy arrays and
+    plain containers are unpickled; anything else is refused.
+    """
+    raw = readBytes(path, key)
+    try:
+        content = _ArrayUnpickler(io.BytesIO(raw), encoding="bytes").load()
+    except Exception as err:
+        raise corrupt(path, f"cannot unpickle it ({type(err).__name__}: {err})", key) from err
+    if not isinstance(content, dict):
+        raise corrupt(path, f"expected a pickled dict, found {type(content).__name__}", key)
+    content = {(k.decode("latin1") if isinstance(k, bytes) else k): v for k, v in content.items()}
+    missing = [n for n in names if n not in content]
+    if missing:
+        raise corrupt(path, f"the pickle lacks the entries {', '.join(missing)} (expected {', '.join(names)})",
+                      key)
+    return {n: numpy.asarray(content[n]) for n in names}
+
+
+def imagesFromRows(X, pixelShape, order, path, key):
+    """uint8 images ``(N, H, W, C)`` from one flattened image per row of ``X``.
+
+    ``order='F'``: each row is a column-major ``H x W x C`` array (STL-10); ``order='planes'``:
+    each row holds ``C`` row-major ``H x W`` planes one after the other (CIFAR).
+    """
+    H, W, C = pixelShape
+    X = numpy.asarray(X)
+    if X.ndim != 2 or X.shape[1] != H * W * C:
+        raise corrupt(path, f"expected images as rows of {H * W * C} = {H}x{W}x{C} values, found an array of "
+                      f"shape {X.shape}", key)
+    if X.dtype != numpy.uint8:
+        if X.size and (X.min() < 0 or X.max() > 255 or not numpy.all(X == numpy.round(X))):
+            raise corrupt(path, f"expected byte-valued pixels 0..255, found {X.dtype} values "
+                          f"{X.min()}..{X.max()}", key)
+        X = X.astype(numpy.uint8)
+    if order == "F":
+        return numpy.ascontiguousarray(X.reshape(-1, C, W, H).transpose(0, 3, 2, 1))
+    return numpy.ascontiguousarray(X.reshape(-1, C, H, W).transpose(0, 2, 3, 1))
+
+
+def checkSameCount(Y, c, pathY, pathC):
+    if Y.shape[0] != c.shape[0]:
+        raise ValueError(f"{pathY} holds {Y.shape[0]} images but {pathC} holds {c.shape[0]} labels; "
+                         "they do not belong together")
 
 
 def checkCount(n, available, what, where):

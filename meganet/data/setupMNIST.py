@@ -1,5 +1,5 @@
 """MNIST and Fashion-MNIST (Meganet.m's setupMNIST; Fashion-MNIST has the same files and layout)."""
-from ._readerUtils import checkLabels, setupImageData
+from ._readerUtils import checkLabels, checkSameCount, setupImageData
 from .dataPaths import datasetFiles
 from .loadMNIST import IMAGES_MAGIC, LABELS_MAGIC, readIdx
 
@@ -11,9 +11,7 @@ def _idxPart(key):
         pathY, pathC = info["files"][part + "Images"], info["files"][part + "Labels"]
         Y = readIdx(pathY, IMAGES_MAGIC, key)
         c = checkLabels(readIdx(pathC, LABELS_MAGIC, key), 10, pathC, key)
-        if Y.shape[0] != c.shape[0]:
-            raise ValueError(f"{pathY} holds {Y.shape[0]} images but {pathC} holds {c.shape[0]} labels; "
-                             "the two files do not belong together")
+        checkSameCount(Y, c, pathY, pathC)
         return Y[..., None], c, f"{pathY}"
     return readPart
 
