@@ -1,12 +1,16 @@
 # Two commands on a fresh machine:
 #   make test   -- create .venv, install meganet with its test extra, run the test suite
-#   make run    -- (once the drivers exist) train the PDE-CNNs on the embedded default data
+#   make run    -- create .venv, install meganet with its plot extra, train the parabolic, Hamiltonian
+#                  and leapfrog CNNs on the embedded Fashion-MNIST subset (FULL=1: the full data set,
+#                  apt-get install dataset-fashion-mnist), write results/ and print the test accuracies
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST_ARGS ?= -m "not slow"
+FULL       ?=
+RUN_ARGS   ?=
 
-.PHONY: test test-all venv clean
+.PHONY: test test-all venv run clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +18,14 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PY) -m pip install -e ".[test]"
 	touch $@
 
+$(VENV)/.installed-plot: $(VENV)/.installed
+	$(PY) -m pip install -e ".[plot]"
+	touch $@
+
 venv: $(VENV)/.installed
+
+run: $(VENV)/.installed-plot
+	$(PY) drivers/runFashionMNIST.py $(if $(FULL),--full,) $(RUN_ARGS)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q $(PYTEST_ARGS)
