@@ -10,14 +10,16 @@ import EResNN_Peaks  # noqa: E402
 
 @pytest.mark.parametrize("dynamic", ["ResNN", "antiSym-ResNN", "leapfrog", "hamiltonian"])
 def test_EResNN_Peaks_learns(dynamic, capsys):
-    acc = EResNN_Peaks.main(["--dynamic", dynamic, "--epochs", "6", "--ntrain", "400", "--nval", "200"])
+    acc = EResNN_Peaks.main(["--dynamic", dynamic, "--opt", "sgd", "--epochs", "6", "--ntrain", "400",
+                             "--nval", "200"])
     out = capsys.readouterr().out
     assert "validation accuracy of the best iterate" in out
     assert acc > 50.0          # 5 classes: chance is 20%
 
 
-def test_EResNN_Peaks_varpro(capsys):
-    acc = EResNN_Peaks.main(["--opt", "varpro", "--epochs", "4", "--ntrain", "300", "--nval", "200"])
+@pytest.mark.parametrize("opt", ["varpro", "lbfgs"])
+def test_EResNN_Peaks_varpro(opt, capsys):
+    acc = EResNN_Peaks.main(["--opt", opt, "--epochs", "4", "--ntrain", "300", "--nval", "200"])
     assert acc > 40.0
 
 
