@@ -11,6 +11,44 @@ from ..backend import asArray, checkPrecision, checkUseGPU, getDtype
 from .dataPaths import DATASETS
 
 
+#: Shared pieces of the readers' docstrings (filled in by :func:`readerDoc`).
+_DOC_PIECES = {
+    "subset": ("Fewer than available gives a class-balanced random subset (every class\n"
+               "        shuffled, the classes taken in turns, as Meganet.m's setupSTL); more than\n"
+               "        available is an error; ``0`` returns empty arrays without reading that part."),
+    "options": ("data_dir : str or os.PathLike, optional\n"
+                "        Look only here: the folder with the files, or a parent of it with one of the\n"
+                "        usual sub-folders.\n"
+                "    precision : {'single', 'double'}\n"
+                "    useGPU : bool\n"
+                "        Return device arrays (the one-hot labels too).\n"
+                "    onehot : bool\n"
+                "        One-hot labels ``(N, nClasses)`` in ``precision``; else int64 class indices.\n"
+                "    rng : seed or numpy.random.Generator, optional\n"
+                "        Draws the subsets."),
+    "search": ("the ``data_dir`` argument (only there, when given), the ``MEGANET_DATA``\n"
+               "    environment variable, the repository's ``data/`` folder and ``/usr/share/datasets``\n"
+               "    (where Debian's dataset packages install their files), each directly or in a usual\n"
+               "    sub-folder; :func:`meganet.findDataset` tells which folder is read"),
+    "raises": ("Raises\n"
+               "    ------\n"
+               "    FileNotFoundError\n"
+               "        No folder holds the files; the message lists where it looked and how to obtain them.\n"
+               "    DataFileError\n"
+               "        A file is truncated, corrupt or not in the expected layout (a ``ValueError``;\n"
+               "        the message names the file).\n"
+               "    ValueError\n"
+               "        More examples asked than available, or bad options."),
+}
+
+
+def readerDoc(func):
+    """Fill the shared pieces ``{subset}``, ``{options}``, ``{search}``, ``{raises}`` into a reader's docstring."""
+    if func.__doc__:                      # None under python -OO
+        func.__doc__ = func.__doc__.format(**_DOC_PIECES)
+    return func
+
+
 class DataFileError(ValueError):
     """A data file exists but cannot be read: truncated, corrupt or not the expected format."""
 
