@@ -256,3 +256,15 @@ def test_readers_find_data_through_MEGANET_DATA(tmp_path, rng, monkeypatch):
     assert mg.setupCIFAR10(3, 2, rng=0)[0].shape == (3, 32, 32, 3)
     assert mg.setupCIFAR100(3, 2, rng=0)[1].shape == (3, 100)
     assert mg.setupSTL(3, 2, rng=0)[2].shape == (2, 96, 96, 3)
+
+
+def test_every_reader_takes_the_same_keywords():
+    import inspect
+    common = ["nTrain", "nTest", "data_dir", "precision", "useGPU", "onehot", "rng", "embedded"]
+    for setup in (mg.setupMNIST, mg.setupFashionMNIST, mg.setupSTL, mg.setupCIFAR10, mg.setupCIFAR100):
+        params = inspect.signature(setup).parameters
+        assert list(params)[:len(common)] == common, setup.__name__
+        assert params["nTrain"].default is None and params["precision"].default == "single"
+        assert params["embedded"].default is True and params["onehot"].default is True
+    with pytest.raises(ValueError, match="embedded must be True or False; got 0"):
+        mg.setupCIFAR10(data_dir="/nonexistent", embedded=0)

@@ -25,7 +25,11 @@ _DOC_PIECES = {
                 "    onehot : bool\n"
                 "        One-hot labels ``(N, nClasses)`` in ``precision``; else int64 class indices.\n"
                 "    rng : seed or numpy.random.Generator, optional\n"
-                "        Draws the subsets."),
+                "        Draws the subsets.\n"
+                "    embedded : bool\n"
+                "        Accept the subset embedded in the repository's ``data/`` (only Fashion-MNIST has\n"
+                "        one); ``False`` insists on a full copy. Every reader takes it, so callers can\n"
+                "        pass it whatever the data set."),
     "search": ("the ``data_dir`` argument (only there, when given), the ``MEGANET_DATA``\n"
                "    environment variable, the repository's ``data/`` folder and ``/usr/share/datasets``\n"
                "    (where Debian's dataset packages install their files), each directly or in a usual\n"

@@ -191,6 +191,8 @@ def datasetFiles(name, data_dir=None, embedded=True):
         searched, the files missing from incomplete ones, and how to obtain the data set.
     """
     key = _canonical(name)
+    if not isinstance(embedded, bool):
+        raise ValueError(f"embedded must be True or False; got {embedded!r}")
     spec = DATASETS[key]
     looked, partial = [], []
     for root, source in dataSearchPath(data_dir):

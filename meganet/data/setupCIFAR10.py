@@ -32,7 +32,7 @@ def _readPart(info, part):
 
 @readerDoc
 def setupCIFAR10(nTrain=None, nTest=None, *, data_dir=None, precision="single", useGPU=False, onehot=True,
-                 rng=None):
+                 rng=None, embedded=True):
     """CIFAR-10: ``Ytrain, Ctrain, Ytest, Ctest = setupCIFAR10(nTrain, nTest)``.
 
     Reads either the MATLAB files Meganet.m loads (``data_batch_1.mat`` .. ``data_batch_5.mat``
@@ -60,5 +60,5 @@ def setupCIFAR10(nTrain=None, nTest=None, *, data_dir=None, precision="single", 
 
     {raises}
     """
-    info = datasetFiles(_KEY, data_dir=data_dir)
+    info = datasetFiles(_KEY, data_dir=data_dir, embedded=embedded)
     return setupImageData(info, _readPart, _SHAPE, nTrain, nTest, 10, 1.0, precision, useGPU, onehot, rng)

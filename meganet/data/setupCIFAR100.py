@@ -12,7 +12,7 @@ _LABELS = {"fine": ("fine_labels", 100), "coarse": ("coarse_labels", 20)}
 
 @readerDoc
 def setupCIFAR100(nTrain=None, nTest=None, *, data_dir=None, precision="single", useGPU=False, onehot=True,
-                  rng=None, labels="fine"):
+                  rng=None, embedded=True, labels="fine"):
     """CIFAR-100: ``Ytrain, Ctrain, Ytest, Ctest = setupCIFAR100(nTrain, nTest)``.
 
     Reads either the MATLAB files Meganet.m loads (``cifar100-train.mat`` and
@@ -51,6 +51,6 @@ def setupCIFAR100(nTrain=None, nTest=None, *, data_dir=None, precision="single",
         Y, c = readCIFARBatch(path, info["format"], labelName, nClasses, _KEY)
         return Y, c, path
 
-    info = datasetFiles(_KEY, data_dir=data_dir)
+    info = datasetFiles(_KEY, data_dir=data_dir, embedded=embedded)
     return setupImageData(info, readPart, (32, 32, 3), nTrain, nTest, nClasses, 1.0, precision, useGPU,
                           onehot, rng)

@@ -24,7 +24,7 @@ def _setupIdx(key, nTrain, nTest, data_dir, precision, useGPU, onehot, rng, embe
 
 @readerDoc
 def setupMNIST(nTrain=None, nTest=None, *, data_dir=None, precision="single", useGPU=False, onehot=True,
-               rng=None):
+               rng=None, embedded=True):
     """MNIST hand-written digits: ``Ytrain, Ctrain, Ytest, Ctest = setupMNIST(nTrain, nTest)``.
 
     Reads the four IDX files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
@@ -49,7 +49,7 @@ def setupMNIST(nTrain=None, nTest=None, *, data_dir=None, precision="single", us
 
     {raises}
     """
-    return _setupIdx("mnist", nTrain, nTest, data_dir, precision, useGPU, onehot, rng, False)
+    return _setupIdx("mnist", nTrain, nTest, data_dir, precision, useGPU, onehot, rng, embedded)
 
 
 @readerDoc
@@ -74,9 +74,6 @@ def setupFashionMNIST(nTrain=None, nTest=None, *, data_dir=None, precision="sing
         10,000 in the full set, 12,000 and 2,000 in the embedded subset).
         {subset}
     {options}
-    embedded : bool
-        Accept the subset shipped in the repository's ``data/fashion-mnist``; ``False``
-        insists on a full copy.
 
     Returns
     -------

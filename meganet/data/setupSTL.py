@@ -34,7 +34,7 @@ def _readPart(info, part):
 
 @readerDoc
 def setupSTL(nTrain=None, nTest=None, *, data_dir=None, precision="single", useGPU=False, onehot=True,
-             rng=None):
+             rng=None, embedded=True):
     """STL-10: ``Ytrain, Ctrain, Ytest, Ctest = setupSTL(nTrain, nTest)``.
 
     Reads either the MATLAB files Meganet.m loads (``stl10-train.mat`` / ``stl10-test.mat``,
@@ -64,6 +64,6 @@ def setupSTL(nTrain=None, nTest=None, *, data_dir=None, precision="single", useG
 
     {raises}
     """
-    info = datasetFiles(_KEY, data_dir=data_dir)
+    info = datasetFiles(_KEY, data_dir=data_dir, embedded=embedded)
     return setupImageData(info, _readPart, _SHAPE, nTrain, nTest, 10, 1.0, precision, useGPU, onehot, rng)
 
