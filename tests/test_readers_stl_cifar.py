@@ -7,6 +7,7 @@ transposed or flipped), channels in R, G, B order, labels shifted to 0-based cla
 """
 import os
 import pickle
+import struct
 
 import numpy as np
 import pytest
@@ -52,6 +53,23 @@ def writeMat73(path, variables):
     header = header.ljust(116, b" ") + b"\x00" * 8 + b"\x00\x02IM"
     with open(path, "r+b") as f:
         f.write(header)
+
+
+def py2Pickle(data, labels):
+    """A dict ``{'data': uint8 matrix, 'labels': list}`` byte for byte as Python 2's cPickle
+    (protocol 2) writes it, as in the distributed CIFAR files: ``str`` keys and array bytes
+    (SHORT_BINSTRING / BINSTRING) and NumPy 1's ``numpy.core.multiarray._reconstruct``."""
+    def short(b):
+        return b"U" + bytes([len(b)]) + b
+    data = np.ascontiguousarray(data, dtype=np.uint8)
+    shape = b"".join(b"J" + struct.pack("<i", s) for s in data.shape) + b"\x86"
+    array = (b"cnumpy.core.multiarray\n_reconstruct\n" + b"cnumpy\nndarray\n" + b"K\x00\x85" + short(b"b")
+             + b"\x87R" + b"(K\x01" + shape
+             + b"cnumpy\ndtype\n" + short(b"u1") + b"K\x00K\x01\x87R"
+             + b"(K\x03" + short(b"|") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+             + b"\x89" + b"T" + struct.pack("<i", data.size) + data.tobytes() + b"tb")
+    labels = b"](" + b"".join(b"K" + bytes([int(v)]) for v in labels) + b"e"
+    return b"\x80\x02}(" + short(b"data") + array + short(b"labels") + labels + b"u."
 
 
 @pytest.fixture
@@ -153,6 +171,9 @@ def writeCIFAR10(folder, fmt, rng, perBatch=6, nTest=10):
             scipy.io.savemat(os.path.join(folder, name + ".mat"),
                              {"data": cifarRows(Y), "labels": c.astype(np.uint8)[:, None],
                               "batch_label": "training batch"})
+        elif fmt == "python2":
+            with open(os.path.join(folder, name), "wb") as f:
+                f.write(py2Pickle(cifarRows(Y), c))
         else:   # the python version: a dict with bytes keys, labels a list
             with open(os.path.join(folder, name), "wb") as f:
                 pickle.dump({b"batch_label": b"training batch", b"labels": [int(v) for v in c],
@@ -163,7 +184,7 @@ def writeCIFAR10(folder, fmt, rng, perBatch=6, nTest=10):
 
 
 @pytest.mark.parametrize("fmt,sub", [("mat", "cifar-10-batches-mat"), ("python", "cifar-10-batches-py"),
-                                     ("mat", "CIFAR")])
+                                     ("python2", "cifar-10-batches-py"), ("mat", "CIFAR")])
 def test_setupCIFAR10_reads_each_format_exactly(tmp_path, rng, noEnv, fmt, sub):
     (Ytrain, ctrain), (Ytest, ctest) = writeCIFAR10(str(tmp_path / sub), fmt, rng)
     Ytr, Ctr, Yte, Cte = mg.setupCIFAR10(data_dir=tmp_path)
@@ -173,7 +194,7 @@ def test_setupCIFAR10_reads_each_format_exactly(tmp_path, rng, noEnv, fmt, sub):
     np.testing.assert_array_equal(Ctr.argmax(1), ctrain)
     np.testing.assert_array_equal(Yte, Ytest)
     np.testing.assert_array_equal(Cte.argmax(1), ctest)
-    assert mg.datasetFiles("cifar10", data_dir=tmp_path)["format"] == fmt
+    assert mg.datasetFiles("cifar10", data_dir=tmp_path)["format"] == fmt.rstrip("2")
 
 
 def test_setupCIFAR10_subsets_and_errors(tmp_path, rng, noEnv):
