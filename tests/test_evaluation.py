@@ -13,7 +13,8 @@ def test_randomRotate_quarter_turns_and_identity(useGPU):
         Yh = rng.standard_normal(shape)
         Y = mg.asArray(Yh, useGPU=useGPU)
         np.testing.assert_array_equal(mg.toHost(mg.randomRotate(Y, (90, 90))), np.rot90(Yh, 1, axes=(1, 2)))
-        np.testing.assert_array_equal(mg.toHost(mg.randomRotate(Y, (-90, -90))), np.rot90(Yh, -1, axes=(1, 2)))
+        np.testing.assert_array_equal(mg.toHost(mg.randomRotate(Y, (-90, -90))),
+                                      np.rot90(Yh, -1, axes=(1, 2)))
         np.testing.assert_array_equal(mg.toHost(mg.randomRotate(Y, (0, 0))), Yh)
         np.testing.assert_array_equal(mg.toHost(Y), Yh)      # input untouched
     Yh = rng.standard_normal((2, 4, 6, 1))                     # non-square: half turn

@@ -246,7 +246,8 @@ def test_embedded_data_matches_the_full_set_when_installed(monkeypatch):
         keep = np.sort(np.concatenate([np.flatnonzero(cFull == k)[:per] for k in range(10)]))
         np.testing.assert_array_equal(cSub, cFull[keep])
         YFull = mg.loadMNISTImages(full["files"][part + "Images"], raw=True)
-        np.testing.assert_array_equal(mg.loadMNISTImages(sub["files"][part + "Images"], raw=True), YFull[keep])
+        YSub = mg.loadMNISTImages(sub["files"][part + "Images"], raw=True)
+        np.testing.assert_array_equal(YSub, YFull[keep])
 
 
 def test_classNames():

@@ -37,7 +37,8 @@ _DOC_PIECES = {
     "raises": ("Raises\n"
                "    ------\n"
                "    FileNotFoundError\n"
-               "        No folder holds the files; the message lists where it looked and how to obtain them.\n"
+               "        No folder holds the files; the message lists where it looked and how to\n"
+               "        obtain them.\n"
                "    DataFileError\n"
                "        A file is truncated, corrupt or not in the expected layout (a ``ValueError``;\n"
                "        the message names the file).\n"
@@ -47,7 +48,8 @@ _DOC_PIECES = {
 
 
 def readerDoc(func):
-    """Fill the shared pieces ``{subset}``, ``{options}``, ``{search}``, ``{raises}`` into a reader's docstring."""
+    """Fill the shared pieces ``{subset}``, ``{options}``, ``{search}``, ``{raises}`` into a
+    reader's docstring."""
     if func.__doc__:                      # None under python -OO
         func.__doc__ = func.__doc__.format(**_DOC_PIECES)
     return func
@@ -79,7 +81,8 @@ def readBytes(path, key):
         try:
             return gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as err:
-            raise corrupt(path, f"cannot decompress the gzip data ({type(err).__name__}: {err})", key) from err
+            what = f"cannot decompress the gzip data ({type(err).__name__}: {err})"
+            raise corrupt(path, what, key) from err
     if path.endswith(".gz"):
         raise corrupt(path, "the name ends in .gz but the content is not gzip data", key)
     return raw
@@ -146,8 +149,8 @@ def loadPickle(path, names, key):
     content = {(k.decode("latin1") if isinstance(k, bytes) else k): v for k, v in content.items()}
     missing = [n for n in names if n not in content]
     if missing:
-        raise corrupt(path, f"the pickle lacks the entries {', '.join(missing)} (expected {', '.join(names)})",
-                      key)
+        raise corrupt(path, f"the pickle lacks the entries {', '.join(missing)} "
+                      f"(expected {', '.join(names)})", key)
     return {n: numpy.asarray(content[n]) for n in names}
 
 

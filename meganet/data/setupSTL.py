@@ -25,7 +25,8 @@ def _readPart(info, part):
     raw = readBytes(pathX, _KEY)
     n = int(numpy.prod(_SHAPE))
     if len(raw) % n:
-        raise corrupt(pathX, f"{len(raw)} bytes is not a whole number of 96x96x3 images ({n} bytes each)", _KEY)
+        raise corrupt(pathX, f"{len(raw)} bytes is not a whole number of 96x96x3 images ({n} bytes each)",
+                      _KEY)
     Y = imagesFromRows(numpy.frombuffer(raw, dtype=numpy.uint8).reshape(-1, n), _SHAPE, "F", pathX, _KEY)
     c = checkLabels(numpy.frombuffer(readBytes(pathY, _KEY), dtype=numpy.uint8), 10, pathY, _KEY, offset=1)
     checkSameCount(Y, c, pathX, pathY)

@@ -45,11 +45,12 @@ def getConfusionMatrix(Cp, Ctrue, nClasses=None):
     p, np_ = _classIndices(Cp, "Cp", nClasses)
     t, nt = _classIndices(Ctrue, "Ctrue", nClasses)
     if p.shape[0] != t.shape[0]:
-        raise ValueError(f"getConfusionMatrix: Cp and Ctrue must have one entry per example; got {p.shape[0]} "
-                         f"and {t.shape[0]} examples")
+        raise ValueError(f"getConfusionMatrix: Cp and Ctrue must have one entry per example; got "
+                         f"{p.shape[0]} and {t.shape[0]} examples")
     sizes = {n for n in (np_, nt) if n is not None}
     if len(sizes) > 1:
-        raise ValueError(f"getConfusionMatrix: Cp and Ctrue disagree on the number of classes: {np_} and {nt}")
+        raise ValueError(f"getConfusionMatrix: Cp and Ctrue disagree on the number of classes: "
+                         f"{np_} and {nt}")
     nc = sizes.pop() if sizes else int(max(p.max(initial=-1), t.max(initial=-1)) + 1)
     for v, what in ((p, "Cp"), (t, "Ctrue")):
         if v.size and (v.min() < 0 or v.max() >= nc):
