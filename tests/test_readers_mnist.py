@@ -246,7 +246,8 @@ def test_embedded_data_matches_the_full_set_when_installed(monkeypatch):
         keep = np.sort(np.concatenate([np.flatnonzero(cFull == k)[:per] for k in range(10)]))
         np.testing.assert_array_equal(cSub, cFull[keep])
         YFull = mg.loadMNISTImages(full["files"][part + "Images"], raw=True)
-        np.testing.assert_array_equal(mg.loadMNISTImages(sub["files"][part + "Images"], raw=True), YFull[keep])
+        YSub = mg.loadMNISTImages(sub["files"][part + "Images"], raw=True)
+        np.testing.assert_array_equal(YSub, YFull[keep])
 
 
 def test_classNames():
@@ -254,3 +255,29 @@ def test_classNames():
     assert mg.classNames("cifar10")[1] == "automobile" and len(mg.classNames("stl10")) == 10
     with pytest.raises(ValueError, match="meta file"):
         mg.classNames("cifar100")
+
+
+def test_make_default_data_script(tmp_path, rng, noEnv):
+    """data/make_default_data.py: the first n/10 of each class, in file order, readable by the readers."""
+    import subprocess
+    import sys
+    script = os.path.join(mg.embeddedDataDir(), "make_default_data.py")
+    sets = writeIdxSet(str(tmp_path / "full"), 60, 40, rng)
+    out = tmp_path / "subset"
+    run = subprocess.run([sys.executable, script, "--source", str(tmp_path / "full"), "--out", str(out),
+                          "--ntrain", "30", "--ntest", "20"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "train-images-idx3-ubyte.gz      30 examples" in run.stdout
+    Ytr, ctr, Yte, cte = mg.setupFashionMNIST(data_dir=out, onehot=False)
+    for (Y, c), (Yfull, cfull), per in ((Ytr, ctr), sets["train"], 3), ((Yte, cte), sets["t10k"], 2):
+        keep = np.sort(np.concatenate([np.flatnonzero(cfull == k)[:per] for k in range(10)]))
+        np.testing.assert_array_equal(c, cfull[keep])
+        np.testing.assert_allclose(Y[..., 0], Yfull[keep] / 255.0, rtol=1e-6)
+    # deterministic bytes: a second run writes identical files
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    subprocess.run([sys.executable, script, "--source", str(tmp_path / "full"), "--out", str(out),
+                    "--ntrain", "30", "--ntest", "20"], check=True, capture_output=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+    bad = subprocess.run([sys.executable, script, "--source", str(tmp_path / "full"), "--out", str(out),
+                          "--ntrain", "35"], capture_output=True, text=True)
+    assert bad.returncode != 0 and "multiples of 10" in bad.stderr

@@ -7,6 +7,7 @@ transposed or flipped), channels in R, G, B order, labels shifted to 0-based cla
 """
 import os
 import pickle
+import struct
 
 import numpy as np
 import pytest
@@ -54,6 +55,23 @@ def writeMat73(path, variables):
         f.write(header)
 
 
+def py2Pickle(data, labels):
+    """A dict ``{'data': uint8 matrix, 'labels': list}`` byte for byte as Python 2's cPickle
+    (protocol 2) writes it, as in the distributed CIFAR files: ``str`` keys and array bytes
+    (SHORT_BINSTRING / BINSTRING) and NumPy 1's ``numpy.core.multiarray._reconstruct``."""
+    def short(b):
+        return b"U" + bytes([len(b)]) + b
+    data = np.ascontiguousarray(data, dtype=np.uint8)
+    shape = b"".join(b"J" + struct.pack("<i", s) for s in data.shape) + b"\x86"
+    array = (b"cnumpy.core.multiarray\n_reconstruct\n" + b"cnumpy\nndarray\n" + b"K\x00\x85" + short(b"b")
+             + b"\x87R" + b"(K\x01" + shape
+             + b"cnumpy\ndtype\n" + short(b"u1") + b"K\x00K\x01\x87R"
+             + b"(K\x03" + short(b"|") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+             + b"\x89" + b"T" + struct.pack("<i", data.size) + data.tobytes() + b"tb")
+    labels = b"](" + b"".join(b"K" + bytes([int(v)]) for v in labels) + b"e"
+    return b"\x80\x02}(" + short(b"data") + array + short(b"labels") + labels + b"u."
+
+
 @pytest.fixture
 def noEnv(monkeypatch):
     monkeypatch.delenv(mg.DATA_ENV, raising=False)
@@ -96,8 +114,7 @@ def test_setupSTL_reads_each_format_exactly(tmp_path, rng, noEnv, fmt, sub):
     np.testing.assert_array_equal(Yte, sets["test"][0])
     _, cte = mg.setupSTL(0, None, data_dir=tmp_path / sub, onehot=False)[2:]
     np.testing.assert_array_equal(cte, sets["test"][1])
-    assert mg.datasetFiles("stl10", data_dir=tmp_path)["format"] == ("bin" if fmt == "bin" else "mat").replace(
-        "bin", "binary")
+    assert mg.datasetFiles("stl10", data_dir=tmp_path)["format"] == ("binary" if fmt == "bin" else "mat")
 
 
 def test_setupSTL_balanced_subset_and_errors(tmp_path, rng, noEnv):
@@ -135,7 +152,7 @@ def test_setupSTL_damaged_mat_files(tmp_path, rng, noEnv):
     with pytest.raises(mg.DataFileError, match=r"lacks the variable\(s\) y"):
         mg.setupSTL(data_dir=tmp_path)
     scipy.io.savemat(str(path), {"X": np.zeros((2, 100), np.uint8), "y": np.ones((2, 1), np.uint8)})
-    with pytest.raises(mg.DataFileError, match=r"rows of 27648 = 96x96x3 values, found an array of shape \(2, 100\)"):
+    with pytest.raises(mg.DataFileError, match=r"rows of 27648 = 96x96x3 values, found .* shape \(2, 100\)"):
         mg.setupSTL(data_dir=tmp_path)
     with pytest.raises(FileNotFoundError, match=r"stl10 data set not found.*stl10_binary.tar.gz"):
         mg.setupSTL(data_dir=tmp_path / "nowhere")
@@ -153,6 +170,9 @@ def writeCIFAR10(folder, fmt, rng, perBatch=6, nTest=10):
             scipy.io.savemat(os.path.join(folder, name + ".mat"),
                              {"data": cifarRows(Y), "labels": c.astype(np.uint8)[:, None],
                               "batch_label": "training batch"})
+        elif fmt == "python2":
+            with open(os.path.join(folder, name), "wb") as f:
+                f.write(py2Pickle(cifarRows(Y), c))
         else:   # the python version: a dict with bytes keys, labels a list
             with open(os.path.join(folder, name), "wb") as f:
                 pickle.dump({b"batch_label": b"training batch", b"labels": [int(v) for v in c],
@@ -163,7 +183,7 @@ def writeCIFAR10(folder, fmt, rng, perBatch=6, nTest=10):
 
 
 @pytest.mark.parametrize("fmt,sub", [("mat", "cifar-10-batches-mat"), ("python", "cifar-10-batches-py"),
-                                     ("mat", "CIFAR")])
+                                     ("python2", "cifar-10-batches-py"), ("mat", "CIFAR")])
 def test_setupCIFAR10_reads_each_format_exactly(tmp_path, rng, noEnv, fmt, sub):
     (Ytrain, ctrain), (Ytest, ctest) = writeCIFAR10(str(tmp_path / sub), fmt, rng)
     Ytr, Ctr, Yte, Cte = mg.setupCIFAR10(data_dir=tmp_path)
@@ -173,7 +193,7 @@ def test_setupCIFAR10_reads_each_format_exactly(tmp_path, rng, noEnv, fmt, sub):
     np.testing.assert_array_equal(Ctr.argmax(1), ctrain)
     np.testing.assert_array_equal(Yte, Ytest)
     np.testing.assert_array_equal(Cte.argmax(1), ctest)
-    assert mg.datasetFiles("cifar10", data_dir=tmp_path)["format"] == fmt
+    assert mg.datasetFiles("cifar10", data_dir=tmp_path)["format"] == fmt.rstrip("2")
 
 
 def test_setupCIFAR10_subsets_and_errors(tmp_path, rng, noEnv):
@@ -241,7 +261,8 @@ def test_setupCIFAR100_labels_out_of_range(tmp_path, rng, noEnv):
     scipy.io.savemat(str(tmp_path / "cifar100-test.mat"),
                      {"data": np.zeros((2, 3072), np.uint8), "fine_labels": np.array([[0], [100]], np.uint8),
                       "coarse_labels": np.array([[0], [1]], np.uint8)})
-    with pytest.raises(mg.DataFileError, match=r"cifar100-test.mat: labels must lie in 0..99; found values 0..100"):
+    with pytest.raises(mg.DataFileError,
+                       match=r"cifar100-test.mat: labels must lie in 0..99; found values 0..100"):
         mg.setupCIFAR100(data_dir=tmp_path)
 
 
@@ -256,3 +277,15 @@ def test_readers_find_data_through_MEGANET_DATA(tmp_path, rng, monkeypatch):
     assert mg.setupCIFAR10(3, 2, rng=0)[0].shape == (3, 32, 32, 3)
     assert mg.setupCIFAR100(3, 2, rng=0)[1].shape == (3, 100)
     assert mg.setupSTL(3, 2, rng=0)[2].shape == (2, 96, 96, 3)
+
+
+def test_every_reader_takes_the_same_keywords():
+    import inspect
+    common = ["nTrain", "nTest", "data_dir", "precision", "useGPU", "onehot", "rng", "embedded"]
+    for setup in (mg.setupMNIST, mg.setupFashionMNIST, mg.setupSTL, mg.setupCIFAR10, mg.setupCIFAR100):
+        params = inspect.signature(setup).parameters
+        assert list(params)[:len(common)] == common, setup.__name__
+        assert params["nTrain"].default is None and params["precision"].default == "single"
+        assert params["embedded"].default is True and params["onehot"].default is True
+    with pytest.raises(ValueError, match="embedded must be True or False; got 0"):
+        mg.setupCIFAR10(data_dir="/nonexistent", embedded=0)

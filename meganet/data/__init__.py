@@ -14,7 +14,7 @@ from .setupSTL import setupSTL
 from .toyData import peaks, setupCircle, setupPeaks, setupSwissRoll
 
 __all__ = ["peaks", "setupPeaks", "setupSwissRoll", "setupCircle"]
-__all__ += ["loadMNISTImages", "loadMNISTLabels", "setupMNIST", "setupFashionMNIST", "setupSTL", "setupCIFAR10",
-            "setupCIFAR100"]
+__all__ += ["loadMNISTImages", "loadMNISTLabels", "setupMNIST", "setupFashionMNIST", "setupSTL",
+            "setupCIFAR10", "setupCIFAR100"]
 __all__ += ["findDataset", "datasetFiles", "dataSearchPath", "embeddedDataDir", "classNames", "DATA_ENV",
             "DataFileError"]

@@ -11,6 +11,50 @@ from ..backend import asArray, checkPrecision, checkUseGPU, getDtype
 from .dataPaths import DATASETS
 
 
+#: Shared pieces of the readers' docstrings (filled in by :func:`readerDoc`).
+_DOC_PIECES = {
+    "subset": ("Fewer than available gives a class-balanced random subset (every class\n"
+               "        shuffled, the classes taken in turns, as Meganet.m's setupSTL); more than\n"
+               "        available is an error; ``0`` returns empty arrays without reading that part."),
+    "options": ("data_dir : str or os.PathLike, optional\n"
+                "        Look only here: the folder with the files, or a parent of it with one of the\n"
+                "        usual sub-folders.\n"
+                "    precision : {'single', 'double'}\n"
+                "    useGPU : bool\n"
+                "        Return device arrays (the one-hot labels too).\n"
+                "    onehot : bool\n"
+                "        One-hot labels ``(N, nClasses)`` in ``precision``; else int64 class indices.\n"
+                "    rng : seed or numpy.random.Generator, optional\n"
+                "        Draws the subsets.\n"
+                "    embedded : bool\n"
+                "        Accept the subset embedded in the repository's ``data/`` (only Fashion-MNIST has\n"
+                "        one); ``False`` insists on a full copy. Every reader takes it, so callers can\n"
+                "        pass it whatever the data set."),
+    "search": ("the ``data_dir`` argument (only there, when given), the ``MEGANET_DATA``\n"
+               "    environment variable, the repository's ``data/`` folder and ``/usr/share/datasets``\n"
+               "    (where Debian's dataset packages install their files), each directly or in a usual\n"
+               "    sub-folder; :func:`meganet.findDataset` tells which folder is read"),
+    "raises": ("Raises\n"
+               "    ------\n"
+               "    FileNotFoundError\n"
+               "        No folder holds the files; the message lists where it looked and how to\n"
+               "        obtain them.\n"
+               "    DataFileError\n"
+               "        A file is truncated, corrupt or not in the expected layout (a ``ValueError``;\n"
+               "        the message names the file).\n"
+               "    ValueError\n"
+               "        More examples asked than available, or bad options."),
+}
+
+
+def readerDoc(func):
+    """Fill the shared pieces ``{subset}``, ``{options}``, ``{search}``, ``{raises}`` into a
+    reader's docstring."""
+    if func.__doc__:                      # None under python -OO
+        func.__doc__ = func.__doc__.format(**_DOC_PIECES)
+    return func
+
+
 class DataFileError(ValueError):
     """A data file exists but cannot be read: truncated, corrupt or not the expected format."""
 
@@ -37,7 +81,8 @@ def readBytes(path, key):
         try:
             return gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as err:
-            raise corrupt(path, f"cannot decompress the gzip data ({type(err).__name__}: {err})", key) from err
+            what = f"cannot decompress the gzip data ({type(err).__name__}: {err})"
+            raise corrupt(path, what, key) from err
     if path.endswith(".gz"):
         raise corrupt(path, "the name ends in .gz but the content is not gzip data", key)
     return raw
@@ -104,8 +149,8 @@ def loadPickle(path, names, key):
     content = {(k.decode("latin1") if isinstance(k, bytes) else k): v for k, v in content.items()}
     missing = [n for n in names if n not in content]
     if missing:
-        raise corrupt(path, f"the pickle lacks the entries {', '.join(missing)} (expected {', '.join(names)})",
-                      key)
+        raise corrupt(path, f"the pickle lacks the entries {', '.join(missing)} "
+                      f"(expected {', '.join(names)})", key)
     return {n: numpy.asarray(content[n]) for n in names}
 
 

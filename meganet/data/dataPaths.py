@@ -59,7 +59,8 @@ DATASETS = {
         "formats": {"idx": _IDX_FORMAT},
         "classes": tuple(str(k) for k in range(10)),
         "obtain": ("download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-                   "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (http://yann.lecun.com/exdb/mnist/) "
+                   "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz "
+                   "(http://yann.lecun.com/exdb/mnist/) "
                    "into a folder and pass it as data_dir (or set MEGANET_DATA)"),
     },
     "stl10": {
@@ -191,16 +192,18 @@ def datasetFiles(name, data_dir=None, embedded=True):
         searched, the files missing from incomplete ones, and how to obtain the data set.
     """
     key = _canonical(name)
+    if not isinstance(embedded, bool):
+        raise ValueError(f"embedded must be True or False; got {embedded!r}")
     spec = DATASETS[key]
     looked, partial = [], []
     for root, source in dataSearchPath(data_dir):
         for sub in spec["folders"]:
-            folder = os.path.normpath(os.path.join(root, sub)) if sub else os.path.normpath(root)
-            if folder in looked or not os.path.isdir(folder):
-                if folder not in looked:
-                    looked.append(folder)
+            folder = os.path.normpath(os.path.join(root, sub))
+            if folder in looked:
                 continue
             looked.append(folder)
+            if not os.path.isdir(folder):
+                continue
             if not embedded and _isEmbedded(folder, source):
                 partial.append(f"{folder}: skipped (the embedded subset; embedded=False)")
                 continue
@@ -237,7 +240,8 @@ def findDataset(name, data_dir=None, embedded=True):
 
 
 def classNames(name):
-    """Names of the classes of data set ``name``: label ``k`` (one-hot column ``k``) is ``classNames(name)[k]``.
+    """Names of the classes of data set ``name``: label ``k`` (one-hot column ``k``) is
+    ``classNames(name)[k]``.
 
     CIFAR-100's 100 fine and 20 coarse names are stored in its meta file and not listed here
     (a ``ValueError`` says so).

@@ -2,7 +2,8 @@
 (five batches) and 10,000 test images."""
 import numpy
 
-from ._readerUtils import checkLabels, checkSameCount, imagesFromRows, loadMat, loadPickle, setupImageData
+from ._readerUtils import (checkLabels, checkSameCount, imagesFromRows, loadMat, loadPickle, readerDoc,
+                           setupImageData)
 from .dataPaths import datasetFiles
 
 __all__ = ["setupCIFAR10"]
@@ -29,46 +30,35 @@ def _readPart(info, part):
     return Y, c, info["folder"]
 
 
+@readerDoc
 def setupCIFAR10(nTrain=None, nTest=None, *, data_dir=None, precision="single", useGPU=False, onehot=True,
-                 rng=None):
+                 rng=None, embedded=True):
     """CIFAR-10: ``Ytrain, Ctrain, Ytest, Ctest = setupCIFAR10(nTrain, nTest)``.
 
     Reads either the MATLAB files Meganet.m loads (``data_batch_1.mat`` .. ``data_batch_5.mat``
     and ``test_batch.mat``: variables ``data``, one image per row as three row-major 32x32
     planes R, G, B, and ``labels``, 0..9) or the python version (the pickles ``data_batch_1``
-    .. ``data_batch_5`` and ``test_batch``, dicts with the same ``data`` and ``labels``; only
-    arrays and plain containers are unpickled). The files are looked for in the ``data_dir``
-    argument (only there, when given), the ``MEGANET_DATA`` folder, the repository's ``data/``
-    and ``/usr/share/datasets``, each directly or in a sub-folder ``CIFAR``, ``cifar10``,
-    ``cifar-10-batches-mat`` or ``cifar-10-batches-py`` (:func:`meganet.findDataset`).
+    .. ``data_batch_5`` and ``test_batch``: dicts with the same ``data`` and ``labels``; only
+    arrays and plain containers are unpickled), searching {search}. Sub-folders: ``CIFAR``,
+    ``cifar10``, ``cifar-10-batches-mat``, ``cifar-10-batches-py``.
 
     Parameters
     ----------
     nTrain, nTest : int or None
-        Number of training and test examples; ``None`` means all (50,000 and 10,000). Fewer
-        gives a class-balanced random subset (Meganet.m draws a plain random subset); more
-        than available is an error; ``0`` returns empty arrays without reading that part.
-    data_dir : str or os.PathLike, optional
-    precision : {'single', 'double'}
-    useGPU : bool
-    onehot : bool
-        One-hot labels ``(N, 10)`` in ``precision``; else int64 class indices 0..9.
-    rng : seed or numpy.random.Generator, optional
+        Number of training and test examples; ``None`` means all (50,000 and 10,000).
+        {subset} (Meganet.m draws a plain random subset.)
+    {options}
 
     Returns
     -------
     Ytrain : array, shape (nTrain, 32, 32, 3)
-        RGB values 0..255 (not rescaled, as Meganet.m), upright, channels R, G, B.
+        RGB values 0..255 (not rescaled, as Meganet.m), upright, channels R, G, B; the five
+        batches in order.
     Ctrain : array, shape (nTrain, 10), or ndarray of int64, shape (nTrain,)
     Ytest : array, shape (nTest, 32, 32, 3)
     Ctest : array, shape (nTest, 10), or ndarray of int64, shape (nTest,)
 
-    Raises
-    ------
-    FileNotFoundError
-        No folder holds the files (the message lists where it looked and how to get them).
-    DataFileError
-        A file is truncated, corrupt or lacks the expected variables.
+    {raises}
     """
-    info = datasetFiles(_KEY, data_dir=data_dir)
+    info = datasetFiles(_KEY, data_dir=data_dir, embedded=embedded)
     return setupImageData(info, _readPart, _SHAPE, nTrain, nTest, 10, 1.0, precision, useGPU, onehot, rng)

@@ -1,6 +1,6 @@
 """CIFAR-100 (Meganet.m's setupCIFAR100): 32x32 colour images of 100 classes (grouped into 20
 superclasses), 50,000 training and 10,000 test images."""
-from ._readerUtils import setupImageData
+from ._readerUtils import readerDoc, setupImageData
 from .dataPaths import datasetFiles
 from .setupCIFAR10 import readCIFARBatch
 
@@ -10,34 +10,26 @@ _KEY = "cifar100"
 _LABELS = {"fine": ("fine_labels", 100), "coarse": ("coarse_labels", 20)}
 
 
+@readerDoc
 def setupCIFAR100(nTrain=None, nTest=None, *, data_dir=None, precision="single", useGPU=False, onehot=True,
-                  rng=None, labels="fine"):
+                  rng=None, embedded=True, labels="fine"):
     """CIFAR-100: ``Ytrain, Ctrain, Ytest, Ctest = setupCIFAR100(nTrain, nTest)``.
 
     Reads either the MATLAB files Meganet.m loads (``cifar100-train.mat`` and
     ``cifar100-test.mat``, or their names in the official archive, ``train.mat`` and
     ``test.mat``) or the python version (the pickles ``train`` and ``test``): ``data``, one
-    image per row as three row-major 32x32 planes R, G, B, and ``fine_labels`` (0..99) and
-    ``coarse_labels`` (0..19). The class names are in the meta file (``meta.mat`` /
-    ``cifar100-meta.mat`` / ``meta``), which is not needed here. The files are looked for in
-    the ``data_dir`` argument (only there, when given), the ``MEGANET_DATA`` folder, the
-    repository's ``data/`` and ``/usr/share/datasets``, each directly or in a sub-folder
-    ``CIFAR``, ``cifar100``, ``cifar-100-matlab`` or ``cifar-100-python``
-    (:func:`meganet.findDataset`).
+    image per row as three row-major 32x32 planes R, G, B, ``fine_labels`` (0..99) and
+    ``coarse_labels`` (0..19), searching {search}. Sub-folders: ``CIFAR``, ``cifar100``,
+    ``cifar-100-matlab``, ``cifar-100-python``. The class names are in the meta file
+    (``meta.mat`` / ``cifar100-meta.mat`` / ``meta``), which is not needed here.
 
     Parameters
     ----------
     nTrain, nTest : int or None
-        Number of training and test examples; ``None`` means all (50,000 and 10,000). Fewer
-        gives a class-balanced random subset (Meganet.m draws a plain random subset); more
-        than available is an error; ``0`` returns empty arrays without reading that part.
-    data_dir : str or os.PathLike, optional
-    precision : {'single', 'double'}
-    useGPU : bool
-    onehot : bool
-        One-hot labels ``(N, nClasses)`` in ``precision``; else int64 class indices.
-    rng : seed or numpy.random.Generator, optional
-    labels : {'fine', 'coarse'}
+        Number of training and test examples; ``None`` means all (50,000 and 10,000).
+        {subset} (Meganet.m draws a plain random subset.)
+    {options}
+    labels : {{'fine', 'coarse'}}
         The 100 fine classes (as Meganet.m) or the 20 coarse superclasses.
 
     Returns
@@ -48,12 +40,7 @@ def setupCIFAR100(nTrain=None, nTest=None, *, data_dir=None, precision="single",
     Ytest : array, shape (nTest, 32, 32, 3)
     Ctest : array, shape (nTest, 100) or (nTest, 20), or int64 (nTest,)
 
-    Raises
-    ------
-    FileNotFoundError
-        No folder holds the files (the message lists where it looked and how to get them).
-    DataFileError
-        A file is truncated, corrupt or lacks the expected variables.
+    {raises}
     """
     if labels not in _LABELS:
         raise ValueError(f"setupCIFAR100: labels must be 'fine' or 'coarse'; got {labels!r}")
@@ -64,6 +51,6 @@ def setupCIFAR100(nTrain=None, nTest=None, *, data_dir=None, precision="single",
         Y, c = readCIFARBatch(path, info["format"], labelName, nClasses, _KEY)
         return Y, c, path
 
-    info = datasetFiles(_KEY, data_dir=data_dir)
+    info = datasetFiles(_KEY, data_dir=data_dir, embedded=embedded)
     return setupImageData(info, readPart, (32, 32, 3), nTrain, nTest, nClasses, 1.0, precision, useGPU,
                           onehot, rng)
