@@ -155,7 +155,7 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
               h=1.0, useGPU=False, precision="single", opt=None, augment=None, alpha=(4e-4, 4e-4, 1e-4),
               normLayer=mg.BatchNormLayer2, resFile=None, *, ntest=0, data_dir=None, embedded=True,
               rng=None, miniBatchSize=125, historySubset=None, mat=False, full_output=False,
-              pdeNormLayer=mg.TVNormLayer, normalize=True, eps=1e-3):
+              pdeNormLayer=mg.TVNormLayer, normalize=True, eps=1e-3, wrapObjective=None):
     """Train a PDE-CNN (Meganet.m's ``cnnDriver``); arguments in Meganet.m's order.
 
     Parameters
@@ -211,6 +211,8 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
         Normalize each image to zero mean and unit standard deviation (``normalizeData``).
     eps : float
         Smoothing of the total variation in time.
+    wrapObjective : callable, optional
+        ``fctn -> fctn`` applied to the training objective (e.g. to report progress).
     full_output : bool
         Also return ``info`` (dict: ``net``, ``Ytest``, ``Ctest``, ``test`` (the
         :func:`~meganet.classificationResults` of ``xc`` on the test set, or None), ``time``,
@@ -279,6 +281,8 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
                               dataAugment=augment)
     if historySubset is not None:
         fctn = mg.HistorySubset(fctn, historySubset, rng=rng)
+    if wrapObjective is not None:
+        fctn = wrapObjective(fctn)
     if nval > 0:
         fval = mg.DnnBatchObjFctn(net, None, pLoss, None, Yval, Cval, batchSize=miniBatchSize)
     elif ntest > 0:

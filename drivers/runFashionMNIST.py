@@ -3,21 +3,31 @@
 Trains the three PDE-CNNs of the paper (scaled down for 28x28x1 images) with
 :func:`cnnDriver.cnnDriver`, on the Fashion-MNIST subset embedded in the repository (12,000
 training and 2,000 test images) or, with ``--full``, on the full data set (60,000 + 10,000
-images, ``apt-get install dataset-fashion-mnist``). It writes the results (HDF5) and, when
-matplotlib is installed, the figures to ``results/``, and ends with one line per network::
+images, ``apt-get install dataset-fashion-mnist``). The networks train in parallel
+processes (``--jobs``, default 2: one per core; each process uses one BLAS thread), with
+one progress bar per network; each network's log goes to ``results/fashionmnist-<dynamic>.log``.
+It writes the results (HDF5) and, when matplotlib is installed, the figures to ``results/``,
+and ends with one line per network::
 
     parabolic: test accuracy 88.1 % (2000 test images, 2.1 min)
 
-    python drivers/runFashionMNIST.py [--full] [--epochs 4] [--out results]
+    python drivers/runFashionMNIST.py [--full] [--epochs 6] [--jobs 2] [--out results]
 """
-import argparse
 import os
-import sys
-import time
 
-import numpy as np
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")      # one BLAS thread per process: the networks run in parallel
 
-import meganet as mg
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import multiprocessing  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import meganet as mg  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cnnDriver import cnnDriver  # noqa: E402
@@ -25,15 +35,58 @@ from cnnDriver import cnnDriver  # noqa: E402
 DYNAMICS = ("parabolic", "hamiltonian", "leapfrog")
 
 #: The settings of ``make run``: widths of the opening layer and the three units, time steps,
-#: step size, epochs with their learning rates, mini-batch, regularization (alphaW, alphaTheta,
-#: alphaTime).
+#: step size, learning rate per epoch, mini-batch, regularization (alphaW, alphaTheta,
+#: alphaTime), examples for the training columns of the history.
 SETTINGS = dict(nf=[8, 16, 32, 32], nt=2, h=1.0, learningRate=[0.1, 0.05, 0.01], miniBatch=64,
                 alpha=(5e-4, 5e-4, 3e-4), historySubset=2000)
 
 
+class _Progress:
+    """Objective wrapper that reports every mini-batch to a queue (the parallel progress bars)."""
+
+    def __init__(self, fctn, queue, name):
+        self.fctn, self.queue, self.name = fctn, queue, name
+
+    def __getattr__(self, key):
+        return getattr(self.__dict__["fctn"], key)
+
+    def __call__(self, x, idx=None, doDerivative=True):
+        out = self.fctn(x, idx, doDerivative=doDerivative)
+        if doDerivative:
+            self.queue.put((self.name, 1))
+        return out
+
+
+def trainOne(dynamic, full, epochs, outDir, ntrain, ntest, seed, s, queue=None):
+    """Train one network (in a worker process when ``queue`` is given); returns a summary dict."""
+    lrs = list(s["learningRate"])
+
+    def learningRate(epoch):
+        return lrs[min(epoch, len(lrs)) - 1]
+
+    opt = mg.SGD(maxEpochs=epochs, miniBatch=s["miniBatch"], learningRate=learningRate, momentum=0.9,
+                 nesterov=False, P=mg.ProjBound(-1, 1), out=1, progress=queue is None, rng=seed)
+    resFile = None if outDir is None else os.path.join(outDir, f"fashionmnist-{dynamic}")
+    wrap = None if queue is None else (lambda f: _Progress(f, queue, dynamic))
+    t0 = time.perf_counter()
+    xc, His, xOpt, info = cnnDriver("fashionmnist", dynamic, ntrain, 0, s["nf"], s["nt"], s["h"], False, "single",
+                                    opt, False, s["alpha"], mg.BatchNormLayer2, resFile, ntest=ntest,
+                                    embedded=not full, rng=seed, historySubset=s["historySubset"],
+                                    wrapObjective=wrap, full_output=True)
+    return dict(His=His, test=info["test"], minutes=(time.perf_counter() - t0) / 60.0, files=info["files"],
+                Ytest=mg.toHost(info["Ytest"]))
+
+
+def _worker(args):
+    dynamic, outDir = args[0], args[3]
+    log = os.devnull if outDir is None else os.path.join(outDir, f"fashionmnist-{dynamic}.log")
+    with open(log, "w") as f, contextlib.redirect_stdout(f):
+        return trainOne(*args)
+
+
 def runFashionMNIST(full=False, dynamics=DYNAMICS, epochs=None, outDir="results", figures=True, ntrain=None,
-                    ntest=None, seed=0, settings=None, progress=True):
-    """Train the three PDE-CNNs on Fashion-MNIST; returns ``{dynamic: info}`` (see ``cnnDriver``).
+                    ntest=None, seed=0, settings=None, jobs=2):
+    """Train the PDE-CNNs on Fashion-MNIST; returns ``{dynamic: summary}``.
 
     Parameters
     ----------
@@ -44,7 +97,7 @@ def runFashionMNIST(full=False, dynamics=DYNAMICS, epochs=None, outDir="results"
         Number of epochs (default: one per entry of ``SETTINGS['learningRate']``; more epochs
         repeat the last rate).
     outDir : str or None
-        Folder of the results files and figures (None: nothing written).
+        Folder of the results files, logs and figures (None: nothing written).
     figures : bool
         Draw the figures (when matplotlib is installed).
     ntrain, ntest : int, optional
@@ -52,36 +105,58 @@ def runFashionMNIST(full=False, dynamics=DYNAMICS, epochs=None, outDir="results"
     seed : int
     settings : dict, optional
         Entries overriding :data:`SETTINGS`.
-    progress : bool
-        tqdm progress bars over the mini-batches.
+    jobs : int
+        Networks trained at the same time (separate processes); 1 trains them one after the
+        other in this process, printing the optimizer's table and progress bars.
+
+    Returns
+    -------
+    results : dict
+        Per dynamic: ``His``, ``test`` (:func:`meganet.classificationResults` of the final
+        weights), ``minutes`` (training and evaluation), ``files``, ``Ytest`` (the test images as
+        the network saw them, normalized).
     """
     s = dict(SETTINGS, **(settings or {}))
-    lrs = list(s["learningRate"])
-    epochs = len(lrs) if epochs is None else int(epochs)
-
-    def learningRate(epoch):
-        return lrs[min(epoch, len(lrs)) - 1]
-
-    results = {}
-    for dynamic in dynamics:
-        opt = mg.SGD(maxEpochs=epochs, miniBatch=s["miniBatch"], learningRate=learningRate, momentum=0.9,
-                     nesterov=False, P=mg.ProjBound(-1, 1), out=1, progress=progress, rng=seed)
-        resFile = None if outDir is None else os.path.join(outDir, f"fashionmnist-{dynamic}")
-        t0 = time.perf_counter()
-        xc, His, xOpt, info = cnnDriver("fashionmnist", dynamic, ntrain, 0, s["nf"], s["nt"], s["h"], False,
-                                        "single", opt, False, s["alpha"], mg.BatchNormLayer2, resFile,
-                                        ntest=ntest, embedded=not full, rng=seed,
-                                        historySubset=s["historySubset"], full_output=True)
-        info["minutes"] = (time.perf_counter() - t0) / 60.0
-        info["His"] = His
-        info["xc"] = xc
-        results[dynamic] = info
+    epochs = len(s["learningRate"]) if epochs is None else int(epochs)
+    if outDir is not None:
+        os.makedirs(outDir, exist_ok=True)
+    t0 = time.perf_counter()
+    if jobs <= 1:
+        results = {d: trainOne(d, full, epochs, outDir, ntrain, ntest, seed, s) for d in dynamics}
+    else:
+        results = _runParallel(dynamics, full, epochs, outDir, ntrain, ntest, seed, s, jobs)
+    total = (time.perf_counter() - t0) / 60.0
     if outDir is not None and figures:
         drawFigures(results, outDir)
     print()
-    for dynamic, info in results.items():
-        print(f"{dynamic}: test accuracy {info['test']['accuracy']:.1f} % ({info['test']['nExamples']} test images, "
-              f"{info['minutes']:.1f} min)")
+    for dynamic, r in results.items():
+        print(f"{dynamic}: test accuracy {r['test']['accuracy']:.1f} % ({r['test']['nExamples']} test images, "
+              f"{r['minutes']:.1f} min)")
+    print(f"(wall-clock time of the training: {total:.1f} min, {jobs} job(s))")
+    return results
+
+
+def _runParallel(dynamics, full, epochs, outDir, ntrain, ntest, seed, s, jobs):
+    from tqdm import tqdm
+    nTrain = ntrain if ntrain is not None else (mg.setupFashionMNIST(None, 0, embedded=not full)[0].shape[0])
+    perEpoch = nTrain // s["miniBatch"]
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager:
+        queue = manager.Queue()
+        bars = {d: tqdm(total=epochs * perEpoch, desc=f"{d:>11}", position=k, unit="batch", leave=True)
+                for k, d in enumerate(dynamics)}
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futures = {d: pool.submit(_worker, (d, full, epochs, outDir, ntrain, ntest, seed, s, queue))
+                       for d in dynamics}
+            while not all(f.done() for f in futures.values()) or not queue.empty():
+                try:
+                    name, n = queue.get(timeout=0.5)
+                    bars[name].update(n)
+                except Exception:       # queue.Empty (from the manager's proxy)
+                    pass
+            results = {d: f.result() for d, f in futures.items()}
+        for b in bars.values():
+            b.close()
     return results
 
 
@@ -93,17 +168,18 @@ def drawFigures(results, outDir):
         print("matplotlib is not installed (pip install 'meganet[plot]'): no figures")
         return []
     names = mg.classNames("fashion-mnist")
-    os.makedirs(outDir, exist_ok=True)
     files = [os.path.join(outDir, f) for f in ("fashionmnist-history.png", "fashionmnist-confusion.png",
                                                 "fashionmnist-predictions.png")]
     mg.plotHistory({d: r["His"] for d, r in results.items()}, files[0],
-                   title="Fashion-MNIST: training and test (validation columns) per epoch")
+                   title="Fashion-MNIST: training (subset) and test accuracy per epoch")
     mg.plotConfusionMatrices({d: r["test"]["confusion"] for d, r in results.items()}, names, files[1])
     first = next(iter(results.values()))
-    Ytest = mg.toHost(first["Ytest"])
-    pick = np.arange(0, Ytest.shape[0], max(1, Ytest.shape[0] // 8))[:8]
-    mg.plotPredictions(Ytest[pick], first["test"]["probabilities"][pick], first["test"]["labels"][pick],
-                       names, files[2])
+    Ytest = first["Ytest"]
+    P, labels = first["test"]["probabilities"], first["test"]["labels"]
+    # four correctly and four wrongly classified images (or as many as there are)
+    right, wrong = np.flatnonzero(P.argmax(1) == labels), np.flatnonzero(P.argmax(1) != labels)
+    pick = np.r_[right[:8 - min(4, wrong.size)], wrong[:4]]
+    mg.plotPredictions(Ytest[pick], P[pick], labels[pick], names, files[2])
     import matplotlib.pyplot as plt
     plt.close("all")
     print("figures: " + ", ".join(files))
@@ -117,13 +193,13 @@ def main(argv=None):
     p.add_argument("--epochs", type=int)
     p.add_argument("--ntrain", type=int)
     p.add_argument("--ntest", type=int)
+    p.add_argument("--jobs", type=int, default=2, help="networks trained at the same time (processes)")
     p.add_argument("--out", default="results", help="folder of results and figures")
     p.add_argument("--no-figures", action="store_true")
-    p.add_argument("--no-progress", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     return runFashionMNIST(args.full, args.dynamics, args.epochs, args.out, not args.no_figures, args.ntrain,
-                           args.ntest, args.seed, progress=not args.no_progress)
+                           args.ntest, args.seed, jobs=args.jobs)
 
 
 if __name__ == "__main__":
