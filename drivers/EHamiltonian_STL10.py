@@ -13,6 +13,7 @@ STL-10 training images), nf0 (width of the first layer; the others are multiples
 None). Outputs: xc (final weights), His (history), xOpt (weights with the best validation
 accuracy). Without the STL-10 files the example runs on the embedded Fashion-MNIST subset.
 """
+
 import os
 import sys
 
@@ -22,12 +23,35 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cnnDriver import stl10Experiment, stl10Main  # noqa: E402
 
 
-def EHamiltonian_STL10(ntrain=4000, nval=1000, nf0=16, nt=3, useGPU=False, precision="single", opt=None, resFile=None,
-                       instNorm=False, **kw):
+def EHamiltonian_STL10(
+    ntrain=4000,
+    nval=1000,
+    nf0=16,
+    nt=3,
+    useGPU=False,
+    precision="single",
+    opt=None,
+    resFile=None,
+    instNorm=False,
+    **kw
+):
     """Hamiltonian CNN on STL-10; returns ``(xc, His, xOpt)`` (see ``cnnDriver``; ``**kw`` go there)."""
     # nf = nf0*[1 4 8 16 16]; DoubleHamiltonianNN of two DoubleSymLayers on nf/2 channels per unit
-    return stl10Experiment("hamiltonian", [1, 4, 8, 16, 16], False, ntrain, nval, nf0, nt, useGPU, precision, opt,
-                           resFile, instNorm=instNorm, **kw)
+    return stl10Experiment(
+        "hamiltonian",
+        [1, 4, 8, 16, 16],
+        False,
+        ntrain,
+        nval,
+        nf0,
+        nt,
+        useGPU,
+        precision,
+        opt,
+        resFile,
+        instNorm=instNorm,
+        **kw
+    )
 
 
 def minimalExample():

@@ -1,4 +1,4 @@
-"""STL-10 second-order (leapfrog) CNN (port of Meganet.m's examples/ELeapfrog_STL10.m, with the paper's setup).
+"""STL-10 second-order CNN (port of Meganet.m's examples/ELeapfrog_STL10.m, with the paper's setup).
 
 Leapfrog steps Y_(j+1) = 2 Y_j - Y_(j-1) - h^2 K^T relu(N(K Y_j)) of a second-order (wave-like)
 PDE in each of four units (reversible); the images are not normalized, as in Meganet.m.
@@ -12,6 +12,7 @@ STL-10 training images), nf0 (width of the first layer; the others are multiples
 None). Outputs: xc (final weights), His (history), xOpt (weights with the best validation
 accuracy). Without the STL-10 files the example runs on the embedded Fashion-MNIST subset.
 """
+
 import os
 import sys
 
@@ -21,12 +22,35 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cnnDriver import stl10Experiment, stl10Main  # noqa: E402
 
 
-def ELeapfrog_STL10(ntrain=4000, nval=1000, nf0=16, nt=3, useGPU=False, precision="single", opt=None, resFile=None,
-                    instNorm=False, **kw):
-    """second-order (leapfrog) CNN on STL-10; returns ``(xc, His, xOpt)`` (see ``cnnDriver``; ``**kw`` go there)."""
+def ELeapfrog_STL10(
+    ntrain=4000,
+    nval=1000,
+    nf0=16,
+    nt=3,
+    useGPU=False,
+    precision="single",
+    opt=None,
+    resFile=None,
+    instNorm=False,
+    **kw
+):
+    """Leapfrog CNN on STL-10; returns ``(xc, His, xOpt)`` (see ``cnnDriver``; ``**kw`` go there)."""
     # nf = nf0*[1 4 8 16 16]; LeapFrogNN of DoubleSymLayer per unit
-    return stl10Experiment("leapfrog", [1, 4, 8, 16, 16], False, ntrain, nval, nf0, nt, useGPU, precision, opt,
-                           resFile, instNorm=instNorm, **kw)
+    return stl10Experiment(
+        "leapfrog",
+        [1, 4, 8, 16, 16],
+        False,
+        ntrain,
+        nval,
+        nf0,
+        nt,
+        useGPU,
+        precision,
+        opt,
+        resFile,
+        instNorm=instNorm,
+        **kw
+    )
 
 
 def minimalExample():

@@ -12,6 +12,7 @@ the final and the best iterate are written to ``EParabolic_CIFAR10_PNAS_l1-nex-<
     python drivers/EParabolic_CIFAR10_PNAS_l1.py                 # nex = 100, doTest
     python drivers/EParabolic_CIFAR10_PNAS_l1.py --nex 50000
 """
+
 import argparse
 import os
 import sys
@@ -24,21 +25,47 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cnnDriver import availableDataset, cnnDriver  # noqa: E402
 
 
-def EParabolic_CIFAR10_PNAS_l1(nex, doTest=False, ntest=10000, useGPU=False, precision="single", resFile=None,
-                               **kw):
+def EParabolic_CIFAR10_PNAS_l1(
+    nex, doTest=False, ntest=10000, useGPU=False, precision="single", resFile=None, **kw
+):
     """Train on ``nex`` images; returns ``(xc, His, xOpt)``."""
     lr = np.r_[0.1 * np.ones(60), 0.01 * np.ones(20), 0.001 * np.ones(20), 0.001 * np.ones(20)]
     if doTest:
         lr = lr[:2]
-    opt = mg.SGD(nesterov=False, ADAM=False, miniBatch=125, out=1, learningRate=lambda epoch: lr[epoch - 1],
-                 maxEpochs=len(lr), P=mg.ProjBound(-1, 1))
+    opt = mg.SGD(
+        nesterov=False,
+        ADAM=False,
+        miniBatch=125,
+        out=1,
+        learningRate=lambda epoch: lr[epoch - 1],
+        maxEpochs=len(lr),
+        P=mg.ProjBound(-1, 1),
+    )
     dataset = availableDataset("cifar10")
     nf = [16, 64, 128, 256, 256] if dataset == "cifar10" else [16, 64, 128, 256]
-    ntest = ntest if dataset == "cifar10" else None          # all test images of the embedded subset
+    if dataset != "cifar10" and ntest >= 10000:
+        ntest = None  # all test images of the embedded subset
     if resFile is None:
         resFile = f"EParabolic_CIFAR10_PNAS_l1-nex-{nex}"
-    return cnnDriver(dataset, "parabolic", nex, 0, nf, 3, 1.0, useGPU, precision, opt, False, (5e-4, 5e-4, 3e-4),
-                     mg.BatchNormLayer, resFile or None, ntest=ntest, normalize=False, **kw)
+    return cnnDriver(
+        dataset,
+        "parabolic",
+        nex,
+        0,
+        nf,
+        3,
+        1.0,
+        useGPU,
+        precision,
+        opt,
+        False,
+        (5e-4, 5e-4, 3e-4),
+        mg.BatchNormLayer,
+        resFile or None,
+        ntest=ntest,
+        normalize=False,
+        **kw,
+    )
 
 
 def main(argv=None):

@@ -8,6 +8,7 @@ the time derivative of the weights (1e-2); at most 2000 work units.
 
     python drivers/EResNN_Circle.py [--maxWorkUnits 2000] [--plot circle.png]
 """
+
 import argparse
 
 import numpy as np
@@ -26,16 +27,23 @@ def toyVarPro(net, pRegK, pLoss, Ytrain, Ctrain, Yv, Cv, opt, alphaW=1e-2, th0=N
     th0 = net.initTheta(rng=20) if th0 is None else th0
     theta, His, _ = opt.solve(fctn, th0, fval)
     WOpt = fctn.solveW(theta)[0]
-    acc = float(pLoss.hisVals(pLoss.getMisfit(WOpt, net.forwardProp(theta, Yv)[0].reshape(Yv.shape[0], -1), Cv,
-                                              doDerivative=False)[1])[1])
+    acc = float(
+        pLoss.hisVals(
+            pLoss.getMisfit(
+                WOpt, net.forwardProp(theta, Yv)[0].reshape(Yv.shape[0], -1), Cv, doDerivative=False
+            )[1]
+        )[1]
+    )
     return theta, WOpt, acc, His
 
 
 def plotToy(filename, net, theta, WOpt, pLoss, Yv, Cv, box):
     """Validation points and the classification of the plane (needs matplotlib)."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     x = np.linspace(box[0], box[1], 121)
     y = np.linspace(box[2], box[3], 121)
     X, Yg = np.meshgrid(x, y)
@@ -65,8 +73,14 @@ def EResNN_Circle(maxWorkUnits=2000, nTrain=1000, nVal=200, plot=None):
     net = mg.ResNN(layer, nt, T / nt)
     pLoss = mg.LogRegressionLoss()
     pRegK = mg.TikhonovReg(mg.opTimeDer(net.nTheta(), net.nt, net.h), 1e-2)
-    opt = mg.TRNewton(linSol=mg.GMRES(m=20, tol=1e-2), out=1, atol=1e-10, rtol=1e-10, maxIter=10 ** 9,
-                      maxWorkUnits=maxWorkUnits)
+    opt = mg.TRNewton(
+        linSol=mg.GMRES(m=20, tol=1e-2),
+        out=1,
+        atol=1e-10,
+        rtol=1e-10,
+        maxIter=10**9,
+        maxWorkUnits=maxWorkUnits,
+    )
     theta, WOpt, acc, His = toyVarPro(net, pRegK, pLoss, Ytrain, Ctrain, Yv, Cv, opt)
     print(f"validation accuracy: {acc:.1f} %")
     if plot:

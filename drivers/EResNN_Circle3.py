@@ -6,6 +6,7 @@ trust-region Newton with GMRES(10), at most 500 work units.
 
     python drivers/EResNN_Circle3.py [--maxWorkUnits 500] [--plot circle3.png]
 """
+
 import argparse
 import os
 import sys
@@ -30,8 +31,9 @@ def EResNN_Circle3(maxWorkUnits=500, nTrain=1000, nVal=200, plot=None):
     net = mg.ResNN(layer, nt, T / nt)
     pLoss = mg.LogRegressionLoss()
     pRegK = mg.TikhonovReg(mg.opTimeDer(net.nTheta(), net.nt, net.h), 1e-2)
-    opt = mg.TRNewton(linSol=mg.GMRES(m=10), out=1, atol=1e-10, rtol=1e-10, maxIter=10 ** 9,
-                      maxWorkUnits=maxWorkUnits)
+    opt = mg.TRNewton(
+        linSol=mg.GMRES(m=10), out=1, atol=1e-10, rtol=1e-10, maxIter=10**9, maxWorkUnits=maxWorkUnits
+    )
     theta, WOpt, acc, His = toyVarPro(net, pRegK, pLoss, Ytrain, Ctrain, Yv, Cv, opt)
     print(f"validation accuracy: {acc:.1f} %")
     if plot:

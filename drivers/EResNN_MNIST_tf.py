@@ -11,6 +11,7 @@ embedded Fashion-MNIST subset.
 
     python drivers/EResNN_MNIST_tf.py [--epochs 50] [--ntrain 4096] [--ntest 2000]
 """
+
 import argparse
 import os
 import sys
@@ -23,8 +24,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cnnDriver import _SETUP, availableDataset  # noqa: E402
 
 
-def EResNN_MNIST_tf(nTrain=2 ** 12, nTest=None, epochs=50, dynamic="singleLayer", useGPU=False,
-                    precision="single", rng=None):
+def EResNN_MNIST_tf(
+    nTrain=2**12, nTest=None, epochs=50, dynamic="singleLayer", useGPU=False, precision="single", rng=None
+):
     """Train the network; returns ``(xOpt, His)``. ``dynamic``: 'singleLayer' or 'parabolic'."""
     rng = np.random.default_rng(rng)
     data = availableDataset("mnist")
@@ -52,7 +54,7 @@ def EResNN_MNIST_tf(nTrain=2 ** 12, nTest=None, epochs=50, dynamic="singleLayer"
     net = mg.Meganet(blocks, **kw)
     pLoss = mg.SoftmaxLoss()
     nW = 10 * (net.numelFeatOut() + 1)
-    regDW = np.tile(np.r_[np.ones(net.numelFeatOut()), 0.0], 10)      # the biases are not regularized
+    regDW = np.tile(np.r_[np.ones(net.numelFeatOut()), 0.0], 10)  # the biases are not regularized
     pRegW = mg.TikhonovReg(mg.opDiag(regDW, **kw), 2e-4)
     pRegKb = mg.BlockReg(regs)
 
@@ -60,8 +62,16 @@ def EResNN_MNIST_tf(nTrain=2 ** 12, nTest=None, epochs=50, dynamic="singleLayer"
     fval = mg.DnnBatchObjFctn(net, None, pLoss, None, Ytest, Ctest, batchSize=256)
     theta = mg.toHost(net.initTheta(rng=rng))
     W = np.clip(0.1 * rng.standard_normal(nW), -0.2, 0.2)
-    opt = mg.SGD(learningRate=lambda epoch: 0.1 / np.sqrt(0.5 * epoch), maxEpochs=epochs, nesterov=False,
-                 ADAM=False, miniBatch=miniBatchSize, momentum=0.0, out=1, rng=rng)
+    opt = mg.SGD(
+        learningRate=lambda epoch: 0.1 / np.sqrt(0.5 * epoch),
+        maxEpochs=epochs,
+        nesterov=False,
+        ADAM=False,
+        miniBatch=miniBatchSize,
+        momentum=0.0,
+        out=1,
+        rng=rng,
+    )
     xc, His, xOpt = opt.solve(fctn, mg.gpuVar(useGPU, precision, np.concatenate([theta, W])), fval)
     print(f"test accuracy after {epochs} epochs: {His['val accuracy'][-1]:.1f} %")
     return mg.toHost(xOpt), His
@@ -70,7 +80,7 @@ def EResNN_MNIST_tf(nTrain=2 ** 12, nTest=None, epochs=50, dynamic="singleLayer"
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--epochs", type=int, default=50)
-    p.add_argument("--ntrain", type=int, default=2 ** 12)
+    p.add_argument("--ntrain", type=int, default=2**12)
     p.add_argument("--ntest", type=int)
     p.add_argument("--dynamic", default="singleLayer", choices=["singleLayer", "parabolic"])
     p.add_argument("--seed", type=int, default=0)

@@ -7,6 +7,7 @@ regularization ``h * 5e-4`` of the time derivative.
 
     python drivers/EResNN_SwissRollAntiSym.py [--minLevel 4] [--maxLevel 10] [--maxIter 100]
 """
+
 import os
 import sys
 
@@ -22,12 +23,14 @@ def EResNN_SwissRollAntiSym(minLevel=4, maxLevel=10, maxIter=100, plot=None):
     """Returns the validation accuracy (%) after each level."""
     Ytrain, Ctrain, Yv, Cv = base.swissRoll(2)
     T = 20.0
-    nt = 2 ** minLevel
+    nt = 2**minLevel
     nf = Ytrain.shape[1]
     layer = mg.SingleLayer(mg.getDenseAntiSym((nf, nf)), Bin=np.ones((nf, 1)))
     net = mg.ResNN(layer, nt, T / nt)
     theta = 0 * net.initTheta()
-    return base.multilevelVarPro(net, theta, 5e-4, 1e-3, minLevel, maxLevel, maxIter, Ytrain, Ctrain, Yv, Cv, plot)
+    return base.multilevelVarPro(
+        net, theta, 5e-4, 1e-3, minLevel, maxLevel, maxIter, Ytrain, Ctrain, Yv, Cv, plot
+    )
 
 
 def main(argv=None):

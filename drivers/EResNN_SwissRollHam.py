@@ -8,6 +8,7 @@ The 2-D points are moved by a HamiltonianNN (Verlet steps ``Z <- Z - h tanh(K^T 
 
     python drivers/EResNN_SwissRollHam.py [--minLevel 4] [--maxLevel 6] [--maxIter 100]
 """
+
 import os
 import sys
 
@@ -23,12 +24,13 @@ def EResNN_SwissRollHam(minLevel=4, maxLevel=6, maxIter=100, plot=None):
     """Returns the validation accuracy (%) after each level."""
     Ytrain, Ctrain, Yv, Cv = base.swissRoll(0)
     T = 20.0
-    nt = 2 ** minLevel
+    nt = 2**minLevel
     nf = Ytrain.shape[1]
     net = mg.HamiltonianNN(mg.tanhActivation, mg.Dense((nf, nf)), np.ones((nf, 1)), nt, T / nt)
     theta = np.tile([1.0, 0.0, 0.0, 1.0, 0.0], nt)
-    return base.multilevelVarPro(net, theta, 5e-3, 1e-4, minLevel, maxLevel, maxIter, Ytrain, Ctrain, Yv, Cv, plot,
-                                 LSmaxIter=20)
+    return base.multilevelVarPro(
+        net, theta, 5e-3, 1e-4, minLevel, maxLevel, maxIter, Ytrain, Ctrain, Yv, Cv, plot, LSmaxIter=20
+    )
 
 
 def main(argv=None):

@@ -10,6 +10,7 @@ regularizer), regularization ``h * 5e-3`` of the time derivative, 100 iterations
 
     python drivers/EResNN_SwissRollResNN.py [--minLevel 4] [--maxLevel 10] [--maxIter 100]
 """
+
 import argparse
 import os
 import sys
@@ -22,8 +23,22 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from EResNN_Circle import plotToy  # noqa: E402
 
 
-def multilevelVarPro(net, theta, alpha, alphaW, minLevel, maxLevel, maxIter, Ytrain, Ctrain, Yv, Cv, plot=None,
-                     LSgamma=1e-3, LSmaxIter=10):
+def multilevelVarPro(
+    net,
+    theta,
+    alpha,
+    alphaW,
+    minLevel,
+    maxLevel,
+    maxIter,
+    Ytrain,
+    Ctrain,
+    Yv,
+    Cv,
+    plot=None,
+    LSgamma=1e-3,
+    LSmaxIter=10,
+):
     """Meganet.m's multilevel training loop of the Swiss-roll examples; returns the accuracies per level."""
     pLoss = mg.LogRegressionLoss()
     nW = (int(np.prod(net.sizeFeatOut())) + 1) * Ctrain.shape[1]
@@ -32,15 +47,21 @@ def multilevelVarPro(net, theta, alpha, alphaW, minLevel, maxLevel, maxIter, Ytr
     classSolver = mg.Newton(maxIter=4, linSol=mg.SteihaugPCG(maxIter=3))
     fctn = mg.DnnVarProObjFctn(net, pRegK, pLoss, pRegW, classSolver, Ytrain, Ctrain, nW, gnHessian=True)
     fval = mg.DnnObjFctn(net, None, pLoss, None, Yv, Cv)
-    opt = mg.Newton(out=2, atol=1e-16, maxIter=maxIter, linSol=mg.SteihaugPCG(tol=0.01, maxIter=20),
-                    LS=mg.Armijo(gamma=LSgamma, maxIter=LSmaxIter))
+    opt = mg.Newton(
+        out=2,
+        atol=1e-16,
+        maxIter=maxIter,
+        linSol=mg.SteihaugPCG(tol=0.01, maxIter=20),
+        LS=mg.Armijo(gamma=LSgamma, maxIter=LSmaxIter),
+    )
     accs = []
     for level in range(minLevel, maxLevel + 1):
         B = fctn.pRegTheta.B
         h = net.h
 
         def PCfun(x, B=B, h=h):
-            return B.PCmv(x, alpha ** 2, h * 1e-1)
+            return B.PCmv(x, alpha**2, h * 1e-1)
+
         opt.linSol.PC = mg.LinearOperator((net.nTheta(),), (net.nTheta(),), PCfun, PCfun)
         theta, His, _ = opt.solve(fctn, theta, fval)
         WOpt = fctn.solveW(theta)[0]
@@ -50,9 +71,11 @@ def multilevelVarPro(net, theta, alpha, alphaW, minLevel, maxLevel, maxIter, Ytr
         print(f"level {level}: nt = {net.nt}, validation accuracy {acc:.1f} %")
         if plot:
             base, ext = os.path.splitext(plot)
-            plotToy(f"{base}-level{level}{ext or '.png'}", net, theta, WOpt, pLoss, Yv, Cv, (-1.2, 1.2, -1.2, 1.2))
+            plotToy(
+                f"{base}-level{level}{ext or '.png'}", net, theta, WOpt, pLoss, Yv, Cv, (-1.2, 1.2, -1.2, 1.2)
+            )
         if level < maxLevel:
-            theta = net.prolongateWeights(theta)          # doubles nt, halves h (net is changed)
+            theta = net.prolongateWeights(theta)  # doubles nt, halves h (net is changed)
             fctn.pRegTheta.B = mg.opTimeDer(net.nTheta(), net.nt, net.h)
             fctn.pRegTheta.alpha = net.h * alpha
             fctn.WPrev = None
@@ -71,18 +94,20 @@ def EResNN_SwissRollResNN(minLevel=4, maxLevel=10, maxIter=100, plot=None):
     """Returns the validation accuracy (%) after each level."""
     Ytrain, Ctrain, Yv, Cv = swissRoll(2)
     T = 20.0
-    nt = 2 ** minLevel
+    nt = 2**minLevel
     nf = Ytrain.shape[1]
     layer = mg.SingleLayer(mg.Dense((nf, nf)), Bin=np.ones((nf, 1)))
     net = mg.ResNN(layer, nt, T / nt)
     theta = np.tile(np.r_[-np.eye(nf).ravel(), 0.0], nt) / 100
-    return multilevelVarPro(net, theta, 5e-3, 1e-3, minLevel, maxLevel, maxIter, Ytrain, Ctrain, Yv, Cv, plot,
-                            LSgamma=1e-10)          # Meganet.m: gamma = 0 (Armijo here needs gamma > 0)
+    return multilevelVarPro(
+        net, theta, 5e-3, 1e-3, minLevel, maxLevel, maxIter, Ytrain, Ctrain, Yv, Cv, plot, LSgamma=1e-10
+    )  # Meganet.m: gamma = 0 (Armijo here needs gamma > 0)
 
 
 def main(argv=None, fn=None, defaults=(4, 10)):
-    p = argparse.ArgumentParser(description=(__doc__ if fn is None else sys.modules[fn.__module__].__doc__)
-                                .split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        description=(__doc__ if fn is None else sys.modules[fn.__module__].__doc__).split("\n\n")[0]
+    )
     p.add_argument("--minLevel", type=int, default=defaults[0])
     p.add_argument("--maxLevel", type=int, default=defaults[1])
     p.add_argument("--maxIter", type=int, default=100, help="Newton iterations per level")

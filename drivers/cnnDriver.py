@@ -12,6 +12,7 @@ classifier, trained by SGD with weight decay and smoothed total variation in tim
 Without STL-10/CIFAR files the minimal example runs on the Fashion-MNIST subset embedded in
 the repository and says so.
 """
+
 import argparse
 import os
 import sys
@@ -22,8 +23,13 @@ import numpy as np
 import meganet as mg
 
 DATASETS = ("stl10", "cifar10", "cifar100", "fashionmnist", "mnist")
-_SETUP = {"stl10": mg.setupSTL, "cifar10": mg.setupCIFAR10, "cifar100": mg.setupCIFAR100,
-          "fashionmnist": mg.setupFashionMNIST, "mnist": mg.setupMNIST}
+_SETUP = {
+    "stl10": mg.setupSTL,
+    "cifar10": mg.setupCIFAR10,
+    "cifar100": mg.setupCIFAR100,
+    "fashionmnist": mg.setupFashionMNIST,
+    "mnist": mg.setupMNIST,
+}
 
 
 def defaultOptimizer():
@@ -40,10 +46,18 @@ def defaultOptimizer():
 
 
 def paperOptimizer():
-    """The paper's SGD: momentum 0.9, batch 128, 120 epochs, lr 0.1 divided by 10 at epochs 60, 80, 100, |x| <= 1."""
+    """The paper's SGD: momentum 0.9, batch 128, 120 epochs, lr 0.1 / 10 at epochs 60, 80, 100, |x| <= 1."""
     lr = np.r_[0.1 * np.ones(60), 0.01 * np.ones(20), 0.001 * np.ones(20), 0.0001 * np.ones(20)]
-    return mg.SGD(maxEpochs=len(lr), miniBatch=128, learningRate=lambda epoch: lr[epoch - 1], momentum=0.9,
-                  nesterov=False, ADAM=False, P=mg.ProjBound(-1, 1), out=1)
+    return mg.SGD(
+        maxEpochs=len(lr),
+        miniBatch=128,
+        learningRate=lambda epoch: lr[epoch - 1],
+        momentum=0.9,
+        nesterov=False,
+        ADAM=False,
+        P=mg.ProjBound(-1, 1),
+        out=1,
+    )
 
 
 def jmivOptimizer(nDecay, decayEpochs, epochs=None):
@@ -53,23 +67,55 @@ def jmivOptimizer(nDecay, decayEpochs, epochs=None):
     ``epochs`` (optional) stops after that many epochs of this schedule.
     """
     lr = np.r_[0.1 * np.ones(40), np.kron(0.1 * 1.5 ** -np.arange(1.0, nDecay + 1), np.ones(decayEpochs))] / 2
-    return mg.SGD(maxEpochs=len(lr) if epochs is None else int(epochs), miniBatch=32, lossTol=0.01, momentum=0.9,
-                  nesterov=False, ADAM=False, P=mg.ProjBound(-1, 1), out=1,
-                  learningRate=lambda epoch: lr[min(epoch, len(lr)) - 1])
+    return mg.SGD(
+        maxEpochs=len(lr) if epochs is None else int(epochs),
+        miniBatch=32,
+        lossTol=0.01,
+        momentum=0.9,
+        nesterov=False,
+        ADAM=False,
+        P=mg.ProjBound(-1, 1),
+        out=1,
+        learningRate=lambda epoch: lr[min(epoch, len(lr)) - 1],
+    )
 
 
-def jmivRuns(dataset, passes, nf, nt, opt, augment, alpha, useGPU, precision, resDir=None, dynamics=None, **kw):
+def jmivRuns(
+    dataset, passes, nf, nt, opt, augment, alpha, useGPU, precision, resDir=None, dynamics=None, **kw
+):
     """Run ``cnnDriver`` for each ``(ntrain, nval)`` of ``passes`` and each dynamic.
 
     Returns ``{(dynamic, ntrain): (xc, His, xOptAcc)}``; with ``resDir`` each run writes
-    ``<resDir>/cnnDriver-<dynamic>-<dataset>-<ntrain>.h5``.
+    ``<resDir>/cnnDriver-<dynamic>-<dataset>-<ntrain>.h5``. Without the data set's files the
+    runs use the embedded Fashion-MNIST subset (at most three units for 28x28 images).
     """
+    data = availableDataset(dataset, kw.get("data_dir"))
+    if data != dataset:
+        nf = list(nf)[:4]
+        dataset = data
     out = {}
     for ntrain, nval in passes:
         for dynamic in dynamics or ("parabolic", "leapfrog", "hamiltonian"):
-            resFile = None if resDir is None else os.path.join(resDir, f"cnnDriver-{dynamic}-{dataset}-{ntrain}")
-            out[dynamic, ntrain] = cnnDriver(dataset, dynamic, ntrain, nval, nf, nt, 1.0, useGPU, precision, opt,
-                                             augment, alpha, mg.BatchNormLayer2, resFile, **kw)
+            resFile = (
+                None if resDir is None else os.path.join(resDir, f"cnnDriver-{dynamic}-{dataset}-{ntrain}")
+            )
+            out[dynamic, ntrain] = cnnDriver(
+                dataset,
+                dynamic,
+                ntrain,
+                nval,
+                nf,
+                nt,
+                1.0,
+                useGPU,
+                precision,
+                opt,
+                augment,
+                alpha,
+                mg.BatchNormLayer2,
+                resFile,
+                **kw,
+            )
     return out
 
 
@@ -88,11 +134,14 @@ def runMain(run, description, argv=None):
     if args.ntrain is not None:
         kw["ntrain"] = tuple(args.ntrain)
         kw["nval"] = tuple(args.nval) if args.nval is not None else (0,) * len(args.ntrain)
-    return run(args.epochs, useGPU=args.gpu, precision=args.precision, resDir=args.res_dir, rng=args.seed, **kw)
+    return run(
+        args.epochs, useGPU=args.gpu, precision=args.precision, resDir=args.res_dir, rng=args.seed, **kw
+    )
 
 
-def stl10Experiment(dynamic, widths, normalize, ntrain, nval, nf0, nt, useGPU, precision, opt, resFile,
-                    instNorm=False, **kw):
+def stl10Experiment(
+    dynamic, widths, normalize, ntrain, nval, nf0, nt, useGPU, precision, opt, resFile, instNorm=False, **kw
+):
     """The STL-10 experiment of the paper (shared by EParabolic_STL10, EHamiltonian_STL10, ELeapfrog_STL10).
 
     Widths ``nf0 * widths``, ``nt`` steps of size 1 per PDE block, batch normalization in the
@@ -110,8 +159,25 @@ def stl10Experiment(dynamic, widths, normalize, ntrain, nval, nf0, nt, useGPU, p
         nf = nf[:4]
         print(f"28x28 images: three units, widths {nf}")
     pdeNormLayer = mg.InstNormLayer if instNorm else mg.TVNormLayer
-    return cnnDriver(dataset, dynamic, ntrain, nval, nf, nt, 1.0, useGPU, precision, opt, False, (5e-4, 5e-4, 3e-4),
-                     mg.BatchNormLayer, resFile, pdeNormLayer=pdeNormLayer, normalize=normalize, **kw)
+    return cnnDriver(
+        dataset,
+        dynamic,
+        ntrain,
+        nval,
+        nf,
+        nt,
+        1.0,
+        useGPU,
+        precision,
+        opt,
+        False,
+        (5e-4, 5e-4, 3e-4),
+        mg.BatchNormLayer,
+        resFile,
+        pdeNormLayer=pdeNormLayer,
+        normalize=normalize,
+        **kw,
+    )
 
 
 def stl10Main(driver, description, minimal, argv=None):
@@ -123,10 +189,15 @@ def stl10Main(driver, description, minimal, argv=None):
     p.add_argument("--nt", type=int, default=3)
     p.add_argument("--gpu", action="store_true")
     p.add_argument("--precision", default="single", choices=["single", "double"])
-    p.add_argument("--epochs", type=int, help="epochs of SGD at learning rate --lr (default: the paper's "
-                   "120-epoch schedule)")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        help="epochs of SGD at learning rate --lr (default: the paper's " "120-epoch schedule)",
+    )
     p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--instnorm", action="store_true", help="instance normalization in the PDE blocks (the paper)")
+    p.add_argument(
+        "--instnorm", action="store_true", help="instance normalization in the PDE blocks (the paper)"
+    )
     p.add_argument("--res-file")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
@@ -134,10 +205,26 @@ def stl10Main(driver, description, minimal, argv=None):
         return minimal()
     opt = None
     if args.epochs is not None:
-        opt = mg.SGD(maxEpochs=args.epochs, miniBatch=128, learningRate=args.lr, nesterov=False, out=1,
-                     P=mg.ProjBound(-1, 1))
-    return driver(args.ntrain, args.nval, args.nf0, args.nt, args.gpu, args.precision, opt, args.res_file,
-                  instNorm=args.instnorm, rng=args.seed)
+        opt = mg.SGD(
+            maxEpochs=args.epochs,
+            miniBatch=128,
+            learningRate=args.lr,
+            nesterov=False,
+            out=1,
+            P=mg.ProjBound(-1, 1),
+        )
+    return driver(
+        args.ntrain,
+        args.nval,
+        args.nf0,
+        args.nt,
+        args.gpu,
+        args.precision,
+        opt,
+        args.res_file,
+        instNorm=args.instnorm,
+        rng=args.seed,
+    )
 
 
 def availableDataset(dataset, data_dir=None):
@@ -146,16 +233,42 @@ def availableDataset(dataset, data_dir=None):
         mg.datasetFiles(dataset, data_dir=data_dir)
         return dataset
     except FileNotFoundError as err:
-        print(f"{dataset} is not installed ({str(err).split('. ')[0]}); running on the Fashion-MNIST "
-              f"subset embedded in the repository instead")
+        print(
+            f"{dataset} is not installed ({str(err).split('. ')[0]}); running on the Fashion-MNIST "
+            f"subset embedded in the repository instead"
+        )
         return "fashionmnist"
 
 
-def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, nf=(32, 64, 112, 112), nt=3,
-              h=1.0, useGPU=False, precision="single", opt=None, augment=None, alpha=(4e-4, 4e-4, 1e-4),
-              normLayer=mg.BatchNormLayer2, resFile=None, *, ntest=0, data_dir=None, embedded=True,
-              rng=None, miniBatchSize=125, historySubset=None, mat=False, full_output=False,
-              pdeNormLayer=mg.TVNormLayer, normalize=True, eps=1e-3, wrapObjective=None):
+def cnnDriver(
+    dataset="cifar10",
+    dynamic="parabolic",
+    ntrain=40000,
+    nval=10000,
+    nf=(32, 64, 112, 112),
+    nt=3,
+    h=1.0,
+    useGPU=False,
+    precision="single",
+    opt=None,
+    augment=None,
+    alpha=(4e-4, 4e-4, 1e-4),
+    normLayer=mg.BatchNormLayer2,
+    resFile=None,
+    *,
+    ntest=0,
+    data_dir=None,
+    embedded=True,
+    rng=None,
+    miniBatchSize=125,
+    historySubset=None,
+    mat=False,
+    full_output=False,
+    pdeNormLayer=mg.TVNormLayer,
+    normalize=True,
+    eps=1e-3,
+    wrapObjective=None,
+):
     """Train a PDE-CNN (Meganet.m's ``cnnDriver``); arguments in Meganet.m's order.
 
     Parameters
@@ -238,8 +351,10 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
     if dynamic not in mg.PDE_DYNAMICS:
         raise ValueError(f"cnnDriver: unknown dynamic {dynamic!r}; choose one of {mg.PDE_DYNAMICS}")
     if augment is None:
+
         def augment(Y):
             return mg.randomCrop(mg.randomFlip(Y, 0.5, rng), 4, rng)
+
     elif augment is False:
         augment = None
 
@@ -247,8 +362,9 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
     setup = _SETUP[dataset]
     info = mg.datasetFiles(dataset, data_dir=data_dir, embedded=embedded)
     nTrainAll = None if ntrain is None else ntrain + nval
-    Y0, C, Ytest, Ctest = setup(nTrainAll, ntest, data_dir=data_dir, precision=precision, rng=rng,
-                                embedded=embedded)
+    Y0, C, Ytest, Ctest = setup(
+        nTrainAll, ntest, data_dir=data_dir, precision=precision, rng=rng, embedded=embedded
+    )
     if ntrain is None:
         ntrain = Y0.shape[0] - nval
     ntest = Ytest.shape[0]
@@ -263,12 +379,25 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
     idtrain, idval = ids[:ntrain], ids[ntrain:ntrain + nval]
     Ytrain, Ctrain = Y0[idtrain], C[idtrain]
     Yval, Cval = Y0[idval], C[idval]
-    Ytrain, Ctrain, Yval, Cval, Ytest, Ctest = mg.gpuVar(useGPU, precision, Ytrain, Ctrain, Yval, Cval,
-                                                         Ytest, Ctest)
+    Ytrain, Ctrain, Yval, Cval, Ytest, Ctest = mg.gpuVar(
+        useGPU, precision, Ytrain, Ctrain, Yval, Cval, Ytest, Ctest
+    )
 
     # %% network: opening layer, units of PDE block + connector + pooling
-    net, pRegTh = mg.pdeCNN(nImg, cin, nf, dynamic, nt=nt, h=h, normLayer=normLayer, pdeNormLayer=pdeNormLayer,
-                            alpha=alpha, eps=eps, useGPU=useGPU, precision=precision)
+    net, pRegTh = mg.pdeCNN(
+        nImg,
+        cin,
+        nf,
+        dynamic,
+        nt=nt,
+        h=h,
+        normLayer=normLayer,
+        pdeNormLayer=pdeNormLayer,
+        alpha=alpha,
+        eps=eps,
+        useGPU=useGPU,
+        precision=precision,
+    )
     pLoss = mg.SoftmaxLoss()
     nClass = C.shape[1]
     theta = net.initTheta(rng=rng)
@@ -277,8 +406,9 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
     pRegW = mg.TikhonovReg(RegOpW, alpha[0], useGPU=useGPU, precision=precision)
 
     # %% objective functions for training and validation
-    fctn = mg.DnnBatchObjFctn(net, pRegTh, pLoss, pRegW, Ytrain, Ctrain, batchSize=miniBatchSize,
-                              dataAugment=augment)
+    fctn = mg.DnnBatchObjFctn(
+        net, pRegTh, pLoss, pRegW, Ytrain, Ctrain, batchSize=miniBatchSize, dataAugment=augment
+    )
     if historySubset is not None:
         fctn = mg.HistorySubset(fctn, historySubset, rng=rng)
     if wrapObjective is not None:
@@ -295,12 +425,17 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
     # %% learning
     x0 = np.concatenate([mg.toHost(theta), W])
     x0 = mg.gpuVar(useGPU, precision, x0)
-    name = ("the Fashion-MNIST subset embedded in the repository" if info.get("embedded")
-            else f"{dataset} from {info['folder']}")
+    name = (
+        "the Fashion-MNIST subset embedded in the repository"
+        if info.get("embedded")
+        else f"{dataset} from {info['folder']}"
+    )
     print(f"------- cnnDriver: {dynamic} CNN for {dataset} ----------")
     print(f"data:                                 {name}")
-    print(f"no. of examples (train / val / test): {Ytrain.shape[0]} / {Yval.shape[0]} / {Ytest.shape[0]}"
-          + (" (validation columns of the history: test set)" if nval == 0 and ntest > 0 else ""))
+    print(
+        f"no. of examples (train / val / test): {Ytrain.shape[0]} / {Yval.shape[0]} / {Ytest.shape[0]}"
+        + (" (validation columns of the history: test set)" if nval == 0 and ntest > 0 else "")
+    )
     print(f"no. of time steps:                    {nt}")
     print(f"time step size (h):                   {h}")
     print(f"no. of channels:                      {list(nf)}")
@@ -325,12 +460,29 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
         testRes = mg.classificationResults(net, thc, Wc, Ytest, Ctest, pLoss, miniBatchSize)
         print(f"test accuracy of the final weights:   {testRes['accuracy']:.2f} % ({ntest} images)")
 
-    settings = dict(dataset=dataset, data=name, dynamic=dynamic, ntrain=int(ntrain), nval=int(nval),
-                    ntest=int(ntest), nf=list(nf), nt=nt, h=h, precision=precision, alpha=list(alpha),
-                    normLayer=normLayer, pdeNormLayer=pdeNormLayer, normalize=normalize,
-                    embedded=bool(info.get("embedded")), augment=augment is not None, miniBatch=opt.miniBatch,
-                    maxEpochs=opt.maxEpochs, momentum=opt.momentum, time=elapsed,
-                    learningRate=[float(v) for v in His["lr"]] if "lr" in His else None)
+    settings = dict(
+        dataset=dataset,
+        data=name,
+        dynamic=dynamic,
+        ntrain=int(ntrain),
+        nval=int(nval),
+        ntest=int(ntest),
+        nf=list(nf),
+        nt=nt,
+        h=h,
+        precision=precision,
+        alpha=list(alpha),
+        normLayer=normLayer,
+        pdeNormLayer=pdeNormLayer,
+        normalize=normalize,
+        embedded=bool(info.get("embedded")),
+        augment=augment is not None,
+        miniBatch=opt.miniBatch,
+        maxEpochs=opt.maxEpochs,
+        momentum=opt.momentum,
+        time=elapsed,
+        learningRate=[float(v) for v in His["lr"]] if "lr" in His else None,
+    )
     files = []
     if resFile is not None:
         if not resFile.endswith((".h5", ".hdf5")):
@@ -338,14 +490,24 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
         arrays = {"idtrain": idtrain, "idval": idval}
         accuracy = {}
         if testRes is not None:
-            arrays.update(Ptest=testRes["probabilities"], labelsTest=testRes["labels"],
-                          confusionTest=testRes["confusion"])
+            arrays.update(
+                Ptest=testRes["probabilities"],
+                labelsTest=testRes["labels"],
+                confusionTest=testRes["confusion"],
+            )
             accuracy = {"test": testRes["accuracy"], "testLoss": testRes["loss"], "ntest": ntest}
-        files = mg.saveResults(resFile, xc, His, xOptAcc, settings=settings, accuracy=accuracy,
-                               arrays=arrays, mat=mat, net=net)
+        files = mg.saveResults(
+            resFile, xc, His, xOptAcc, settings=settings, accuracy=accuracy, arrays=arrays, mat=mat, net=net
+        )
     if full_output:
-        return xc, His, xOptAcc, dict(net=net, Ytest=Ytest, Ctest=Ctest, test=testRes, time=elapsed,
-                                      settings=settings, files=files)
+        return (
+            xc,
+            His,
+            xOptAcc,
+            dict(
+                net=net, Ytest=Ytest, Ctest=Ctest, test=testRes, time=elapsed, settings=settings, files=files
+            ),
+        )
     return xc, His, xOptAcc
 
 
@@ -354,8 +516,22 @@ def minimalExample(epochs=4, ntrain=100, nval=100):
     opt = mg.SGD(learningRate=1e-1, maxEpochs=epochs, out=1, miniBatch=100 if ntrain >= 100 else ntrain)
     dataset = availableDataset("cifar100")
     nf = [32, 64, 112, 112] if dataset == "cifar100" else [32, 64, 112]
-    return cnnDriver(dataset, "parabolic", ntrain, nval, nf, 3, 0.1, False, "single", opt, False, None,
-                     mg.BatchNormLayer2, None)
+    return cnnDriver(
+        dataset,
+        "parabolic",
+        ntrain,
+        nval,
+        nf,
+        3,
+        0.1,
+        False,
+        "single",
+        opt,
+        False,
+        None,
+        mg.BatchNormLayer2,
+        None,
+    )
 
 
 def main(argv=None):
@@ -370,8 +546,11 @@ def main(argv=None):
     p.add_argument("--h", type=float, default=1.0)
     p.add_argument("--gpu", action="store_true")
     p.add_argument("--precision", default="single", choices=["single", "double"])
-    p.add_argument("--epochs", type=int, help="epochs of SGD with the learning rate --lr (default: "
-                   "Meganet.m's 100-epoch schedule)")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        help="epochs of SGD with the learning rate --lr (default: " "Meganet.m's 100-epoch schedule)",
+    )
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--no-augment", action="store_true")
@@ -386,12 +565,34 @@ def main(argv=None):
         return His
     opt = defaultOptimizer()
     if args.epochs is not None:
-        opt = mg.SGD(maxEpochs=args.epochs, miniBatch=args.batch, learningRate=args.lr, nesterov=False,
-                     out=1, P=mg.ProjBound(-1, 1))
-    xc, His, xOpt = cnnDriver(args.dataset, args.dynamic, args.ntrain, args.nval, args.nf, args.nt, args.h,
-                              args.gpu, args.precision, opt, False if args.no_augment else None,
-                              tuple(args.alpha), mg.BatchNormLayer2, args.res_file, ntest=args.ntest,
-                              data_dir=args.data_dir, rng=args.seed, mat=args.mat)
+        opt = mg.SGD(
+            maxEpochs=args.epochs,
+            miniBatch=args.batch,
+            learningRate=args.lr,
+            nesterov=False,
+            out=1,
+            P=mg.ProjBound(-1, 1),
+        )
+    xc, His, xOpt = cnnDriver(
+        args.dataset,
+        args.dynamic,
+        args.ntrain,
+        args.nval,
+        args.nf,
+        args.nt,
+        args.h,
+        args.gpu,
+        args.precision,
+        opt,
+        False if args.no_augment else None,
+        tuple(args.alpha),
+        mg.BatchNormLayer2,
+        args.res_file,
+        ntest=args.ntest,
+        data_dir=args.data_dir,
+        rng=args.seed,
+        mat=args.mat,
+    )
     return His
 
 

@@ -9,6 +9,7 @@ classes) and ``pAcc`` = [loss, accuracy] in the file. If the file already holds 
 
     python drivers/cnnResults.py results/fashionmnist-leapfrog.h5 [--ntest 2000]
 """
+
 import argparse
 import os
 import sys
@@ -20,8 +21,13 @@ import meganet as mg
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cnnDriver import _SETUP  # noqa: E402
 
-_NORM = {"BatchNormLayer": mg.BatchNormLayer, "BatchNormLayer2": mg.BatchNormLayer2, "InstNormLayer": mg.InstNormLayer,
-         "TVNormLayer": mg.TVNormLayer, None: None}
+_NORM = {
+    "BatchNormLayer": mg.BatchNormLayer,
+    "BatchNormLayer2": mg.BatchNormLayer2,
+    "InstNormLayer": mg.InstNormLayer,
+    "TVNormLayer": mg.TVNormLayer,
+    None: None,
+}
 
 
 def cnnResults(fname, ntest=None, useGPU=False, precision="single"):
@@ -47,14 +53,24 @@ def cnnResults(fname, ntest=None, useGPU=False, precision="single"):
         pAcc = res["arrays"]["pAcc"]
         print("load previous evaluations of test loss")
     else:
-        Y0, C = _SETUP[s["dataset"]](0, ntest, precision=precision, useGPU=useGPU,
-                                          embedded=s.get("embedded", True))[2:]
+        Y0, C = _SETUP[s["dataset"]](
+            0, ntest, precision=precision, useGPU=useGPU, embedded=s.get("embedded", True)
+        )[2:]
         nImg, cin = Y0.shape[1:3], Y0.shape[3]
         if s.get("normalize", True):
             Y0 = mg.normalizeData(Y0, int(np.prod(nImg)) * cin)
-        net, _ = mg.pdeCNN(nImg, cin, s["nf"], s["dynamic"], nt=s["nt"], h=s["h"], normLayer=_NORM[s.get("normLayer")],
-                           pdeNormLayer=_NORM[s.get("pdeNormLayer", "TVNormLayer")], useGPU=useGPU,
-                           precision=precision)
+        net, _ = mg.pdeCNN(
+            nImg,
+            cin,
+            s["nf"],
+            s["dynamic"],
+            nt=s["nt"],
+            h=s["h"],
+            normLayer=_NORM[s.get("normLayer")],
+            pdeNormLayer=_NORM[s.get("pdeNormLayer", "TVNormLayer")],
+            useGPU=useGPU,
+            precision=precision,
+        )
         mg.setNormStates(net, res["normStates"])
         xc = mg.gpuVar(useGPU, precision, res["xc"])
         theta, W = xc[:net.nTheta()], xc[net.nTheta():]
@@ -63,7 +79,9 @@ def cnnResults(fname, ntest=None, useGPU=False, precision="single"):
         pAcc = np.array([r["loss"], r["accuracy"]])
         arrays = dict(res["arrays"], PLast=r["probabilities"], CLast=r["predicted"], pAcc=pAcc)
         acc = dict(acc, test=r["accuracy"], testLoss=r["loss"], ntest=r["nExamples"])
-        mg.saveResults(fname, res["xc"], res["His"], res["xOpt"], settings=s, accuracy=acc, arrays=arrays, net=net)
+        mg.saveResults(
+            fname, res["xc"], res["His"], res["xOpt"], settings=s, accuracy=acc, arrays=arrays, net=net
+        )
     print(f"loss={pAcc[0]:1.4f} accuracy={pAcc[1]:1.4f}")
     return nex, pAcc
 

@@ -9,6 +9,7 @@ takes days on a CPU; ``--epochs`` and ``--ntrain``/``--nval`` shorten it.
 
     python drivers/runCIFAR10.py --epochs 2 --ntrain 500 --nval 100     # (needs CIFAR-10)
 """
+
 import os
 import sys
 
@@ -18,16 +19,29 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cnnDriver import jmivOptimizer, jmivRuns, runMain  # noqa: E402
 
 
-def runCIFAR10(epochs=None, ntrain=(40000, 50000), nval=(10000, 0), useGPU=False, precision="single", resDir=None,
-               **kw):
+def runCIFAR10(
+    epochs=None, ntrain=(40000, 50000), nval=(10000, 0), useGPU=False, precision="single", resDir=None, **kw
+):
     """The six runs of runCIFAR10.m; returns ``{(dynamic, ntrain): (xc, His, xOptAcc)}``."""
     opt = jmivOptimizer(14, 10, epochs)
     alpha = (2e-4, 2e-4, 2e-4)
 
     def augmentCIFAR(Y):
         return mg.randomCrop(mg.randomFlip(Y, 0.5), 4)
-    return jmivRuns("cifar10", zip(ntrain, nval), [32, 64, 112, 112], 3, opt, augmentCIFAR, alpha, useGPU,
-                    precision, resDir, **kw)
+
+    return jmivRuns(
+        "cifar10",
+        zip(ntrain, nval),
+        [32, 64, 112, 112],
+        3,
+        opt,
+        augmentCIFAR,
+        alpha,
+        useGPU,
+        precision,
+        resDir,
+        **kw
+    )
 
 
 def main(argv=None):

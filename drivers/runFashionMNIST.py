@@ -4,19 +4,21 @@ Trains the three PDE-CNNs of the paper (scaled down for 28x28x1 images) with
 :func:`cnnDriver.cnnDriver`, on the Fashion-MNIST subset embedded in the repository (12,000
 training and 2,000 test images) or, with ``--full``, on the full data set (60,000 + 10,000
 images, ``apt-get install dataset-fashion-mnist``). The networks train in parallel
-processes (``--jobs``, default 2: one per core; each process uses one BLAS thread), with
+processes (``--jobs``, default 3: all at once, sharing the cores; each process uses one
+BLAS thread), with
 one progress bar per network; each network's log goes to ``results/fashionmnist-<dynamic>.log``.
 It writes the results (HDF5) and, when matplotlib is installed, the figures to ``results/``,
 and ends with one line per network::
 
     parabolic: test accuracy 88.1 % (2000 test images, 2.1 min)
 
-    python drivers/runFashionMNIST.py [--full] [--epochs 6] [--jobs 2] [--out results]
+    python drivers/runFashionMNIST.py [--full] [--epochs 7] [--jobs 3] [--out results]
 """
+
 import os
 
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")      # one BLAS thread per process: the networks run in parallel
+    os.environ.setdefault(_v, "1")  # one BLAS thread per process: the networks run in parallel
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
@@ -37,8 +39,15 @@ DYNAMICS = ("parabolic", "hamiltonian", "leapfrog")
 #: The settings of ``make run``: widths of the opening layer and the three units, time steps,
 #: step size, learning rate per epoch, mini-batch, regularization (alphaW, alphaTheta,
 #: alphaTime), examples for the training columns of the history.
-SETTINGS = dict(nf=[8, 16, 32, 32], nt=2, h=1.0, learningRate=[0.1, 0.05, 0.01], miniBatch=64,
-                alpha=(5e-4, 5e-4, 3e-4), historySubset=2000)
+SETTINGS = dict(
+    nf=[8, 16, 32, 64],
+    nt=2,
+    h=1.0,
+    learningRate=[0.05, 0.05, 0.05, 0.02, 0.02, 0.005, 0.002],
+    miniBatch=64,
+    alpha=(5e-4, 5e-4, 3e-4),
+    historySubset=1000,
+)
 
 
 class _Progress:
@@ -64,17 +73,49 @@ def trainOne(dynamic, full, epochs, outDir, ntrain, ntest, seed, s, queue=None):
     def learningRate(epoch):
         return lrs[min(epoch, len(lrs)) - 1]
 
-    opt = mg.SGD(maxEpochs=epochs, miniBatch=s["miniBatch"], learningRate=learningRate, momentum=0.9,
-                 nesterov=False, P=mg.ProjBound(-1, 1), out=1, progress=queue is None, rng=seed)
+    opt = mg.SGD(
+        maxEpochs=epochs,
+        miniBatch=s["miniBatch"],
+        learningRate=learningRate,
+        momentum=0.9,
+        nesterov=False,
+        P=mg.ProjBound(-1, 1),
+        out=1,
+        progress=queue is None,
+        rng=seed,
+    )
     resFile = None if outDir is None else os.path.join(outDir, f"fashionmnist-{dynamic}")
     wrap = None if queue is None else (lambda f: _Progress(f, queue, dynamic))
     t0 = time.perf_counter()
-    xc, His, xOpt, info = cnnDriver("fashionmnist", dynamic, ntrain, 0, s["nf"], s["nt"], s["h"], False, "single",
-                                    opt, False, s["alpha"], mg.BatchNormLayer2, resFile, ntest=ntest,
-                                    embedded=not full, rng=seed, historySubset=s["historySubset"],
-                                    wrapObjective=wrap, full_output=True)
-    return dict(His=His, test=info["test"], minutes=(time.perf_counter() - t0) / 60.0, files=info["files"],
-                Ytest=mg.toHost(info["Ytest"]))
+    xc, His, xOpt, info = cnnDriver(
+        "fashionmnist",
+        dynamic,
+        ntrain,
+        0,
+        s["nf"],
+        s["nt"],
+        s["h"],
+        False,
+        "single",
+        opt,
+        False,
+        s["alpha"],
+        mg.BatchNormLayer2,
+        resFile,
+        ntest=ntest,
+        embedded=not full,
+        rng=seed,
+        historySubset=s["historySubset"],
+        wrapObjective=wrap,
+        full_output=True,
+    )
+    return dict(
+        His=His,
+        test=info["test"],
+        minutes=(time.perf_counter() - t0) / 60.0,
+        files=info["files"],
+        Ytest=mg.toHost(info["Ytest"]),
+    )
 
 
 def _worker(args):
@@ -84,8 +125,18 @@ def _worker(args):
         return trainOne(*args)
 
 
-def runFashionMNIST(full=False, dynamics=DYNAMICS, epochs=None, outDir="results", figures=True, ntrain=None,
-                    ntest=None, seed=0, settings=None, jobs=2):
+def runFashionMNIST(
+    full=False,
+    dynamics=DYNAMICS,
+    epochs=None,
+    outDir="results",
+    figures=True,
+    ntrain=None,
+    ntest=None,
+    seed=0,
+    settings=None,
+    jobs=3,
+):
     """Train the PDE-CNNs on Fashion-MNIST; returns ``{dynamic: summary}``.
 
     Parameters
@@ -130,29 +181,36 @@ def runFashionMNIST(full=False, dynamics=DYNAMICS, epochs=None, outDir="results"
         drawFigures(results, outDir)
     print()
     for dynamic, r in results.items():
-        print(f"{dynamic}: test accuracy {r['test']['accuracy']:.1f} % ({r['test']['nExamples']} test images, "
-              f"{r['minutes']:.1f} min)")
+        print(
+            f"{dynamic}: test accuracy {r['test']['accuracy']:.1f} % ({r['test']['nExamples']} test images, "
+            f"{r['minutes']:.1f} min)"
+        )
     print(f"(wall-clock time of the training: {total:.1f} min, {jobs} job(s))")
     return results
 
 
 def _runParallel(dynamics, full, epochs, outDir, ntrain, ntest, seed, s, jobs):
     from tqdm import tqdm
+
     nTrain = ntrain if ntrain is not None else (mg.setupFashionMNIST(None, 0, embedded=not full)[0].shape[0])
     perEpoch = nTrain // s["miniBatch"]
     ctx = multiprocessing.get_context("spawn")
     with ctx.Manager() as manager:
         queue = manager.Queue()
-        bars = {d: tqdm(total=epochs * perEpoch, desc=f"{d:>11}", position=k, unit="batch", leave=True)
-                for k, d in enumerate(dynamics)}
+        bars = {
+            d: tqdm(total=epochs * perEpoch, desc=f"{d:>11}", position=k, unit="batch", leave=True)
+            for k, d in enumerate(dynamics)
+        }
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures = {d: pool.submit(_worker, (d, full, epochs, outDir, ntrain, ntest, seed, s, queue))
-                       for d in dynamics}
+            futures = {
+                d: pool.submit(_worker, (d, full, epochs, outDir, ntrain, ntest, seed, s, queue))
+                for d in dynamics
+            }
             while not all(f.done() for f in futures.values()) or not queue.empty():
                 try:
                     name, n = queue.get(timeout=0.5)
                     bars[name].update(n)
-                except Exception:       # queue.Empty (from the manager's proxy)
+                except Exception:  # queue.Empty (from the manager's proxy)
                     pass
             results = {d: f.result() for d, f in futures.items()}
         for b in bars.values():
@@ -168,19 +226,25 @@ def drawFigures(results, outDir):
         print("matplotlib is not installed (pip install 'meganet[plot]'): no figures")
         return []
     names = mg.classNames("fashion-mnist")
-    files = [os.path.join(outDir, f) for f in ("fashionmnist-history.png", "fashionmnist-confusion.png",
-                                                "fashionmnist-predictions.png")]
-    mg.plotHistory({d: r["His"] for d, r in results.items()}, files[0],
-                   title="Fashion-MNIST: training (subset) and test accuracy per epoch")
+    files = [
+        os.path.join(outDir, f)
+        for f in ("fashionmnist-history.png", "fashionmnist-confusion.png", "fashionmnist-predictions.png")
+    ]
+    mg.plotHistory(
+        {d: r["His"] for d, r in results.items()},
+        files[0],
+        title="Fashion-MNIST: training (subset) and test accuracy per epoch",
+    )
     mg.plotConfusionMatrices({d: r["test"]["confusion"] for d, r in results.items()}, names, files[1])
     first = next(iter(results.values()))
     Ytest = first["Ytest"]
     P, labels = first["test"]["probabilities"], first["test"]["labels"]
     # four correctly and four wrongly classified images (or as many as there are)
     right, wrong = np.flatnonzero(P.argmax(1) == labels), np.flatnonzero(P.argmax(1) != labels)
-    pick = np.r_[right[:8 - min(4, wrong.size)], wrong[:4]]
+    pick = np.r_[right[: 8 - min(4, wrong.size)], wrong[:4]]
     mg.plotPredictions(Ytest[pick], P[pick], labels[pick], names, files[2])
     import matplotlib.pyplot as plt
+
     plt.close("all")
     print("figures: " + ", ".join(files))
     return files
@@ -193,13 +257,22 @@ def main(argv=None):
     p.add_argument("--epochs", type=int)
     p.add_argument("--ntrain", type=int)
     p.add_argument("--ntest", type=int)
-    p.add_argument("--jobs", type=int, default=2, help="networks trained at the same time (processes)")
+    p.add_argument("--jobs", type=int, default=3, help="networks trained at the same time (processes)")
     p.add_argument("--out", default="results", help="folder of results and figures")
     p.add_argument("--no-figures", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    return runFashionMNIST(args.full, args.dynamics, args.epochs, args.out, not args.no_figures, args.ntrain,
-                           args.ntest, args.seed, jobs=args.jobs)
+    return runFashionMNIST(
+        args.full,
+        args.dynamics,
+        args.epochs,
+        args.out,
+        not args.no_figures,
+        args.ntrain,
+        args.ntest,
+        args.seed,
+        jobs=args.jobs,
+    )
 
 
 if __name__ == "__main__":

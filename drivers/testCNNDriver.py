@@ -8,6 +8,7 @@ widths 2*[4 8 14]: 28x28 images allow two poolings), which is said.
 
     python drivers/testCNNDriver.py [--epochs 10] [--ntrain 100] [--nval 100]
 """
+
 import argparse
 import os
 import sys
@@ -18,8 +19,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cnnDriver import availableDataset, cnnDriver  # noqa: E402
 
 
-def testCNNDriver(epochs=10, ntrain=100, nval=100, datasets=("stl10", "cifar10", "cifar100"),
-                  dynamics=("parabolic", "leapfrog", "hamiltonian"), useGPU=False, precision="single"):
+def testCNNDriver(
+    epochs=10,
+    ntrain=100,
+    nval=100,
+    datasets=("stl10", "cifar10", "cifar100"),
+    dynamics=("parabolic", "leapfrog", "hamiltonian"),
+    useGPU=False,
+    precision="single",
+):
     """Returns ``{(dataset, dynamic): His}``."""
     alpha = (2e-4, 2e-4, 2e-4)
     out = {}
@@ -29,10 +37,12 @@ def testCNNDriver(epochs=10, ntrain=100, nval=100, datasets=("stl10", "cifar10",
 
         def augment(Y):
             return mg.randomCrop(mg.randomFlip(Y, 0.5), 4)
+
         for dynamic in dynamics:
             opt = mg.SGD(learningRate=1e-2, maxEpochs=epochs, out=1, miniBatch=10)
-            xc, His, xOptAcc = cnnDriver(data, dynamic, ntrain, nval, nf, 3, 0.1, useGPU, precision, opt, augment,
-                                         alpha, None, None)
+            xc, His, xOptAcc = cnnDriver(
+                data, dynamic, ntrain, nval, nf, 3, 0.1, useGPU, precision, opt, augment, alpha, None, None
+            )
             out[dataset, dynamic] = His
     return out
 

@@ -1,4 +1,5 @@
 """The experiments sub-package: PDE-CNN builder, results files, history subset, figures."""
+
 import numpy as np
 import pytest
 
@@ -30,8 +31,9 @@ def test_pdeCNN_structure_and_regularizer(dynamic):
 
 @pytest.mark.parametrize("dynamic", mg.PDE_DYNAMICS)
 def test_pdeCNN_derivatives(dynamic):
-    net, _ = mg.pdeCNN((4, 4), 1, [2, 4, 4], dynamic, nt=2, h=0.5, normLayer=mg.BatchNormLayer,
-                       precision="double")
+    net, _ = mg.pdeCNN(
+        (4, 4), 1, [2, 4, 4], dynamic, nt=2, h=0.5, normLayer=mg.BatchNormLayer, precision="double"
+    )
     Y = randn((3, 4, 4, 1), rng=1)
     assertElementDerivatives(net, Y=Y, reduceDim=False, checkTmp=False)
 
@@ -43,14 +45,17 @@ def test_pdeCNN_time_smoothness_uses_l1():
     assert isinstance(pReg.blocks[1], mg.TikhonovReg)
 
 
-@pytest.mark.parametrize("kw, match", [
-    (dict(dynamic="wave"), "unknown dynamic"),
-    (dict(nf=[4]), "at least two"),
-    (dict(nImg=(6, 6), nf=[2, 2, 2, 2]), "divisible"),
-    (dict(dynamic="hamiltonian", nf=[3, 4]), "even"),
-    (dict(nt=[1, 2, 3]), "one value per unit"),
-    (dict(alpha=(1, 2)), "alpha"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(dynamic="wave"), "unknown dynamic"),
+        (dict(nf=[4]), "at least two"),
+        (dict(nImg=(6, 6), nf=[2, 2, 2, 2]), "divisible"),
+        (dict(dynamic="hamiltonian", nf=[3, 4]), "even"),
+        (dict(nt=[1, 2, 3]), "one value per unit"),
+        (dict(alpha=(1, 2)), "alpha"),
+    ],
+)
 def test_pdeCNN_rejects_bad_input(kw, match):
     args = dict(nImg=(8, 8), cin=1, nf=[2, 4, 4], dynamic="parabolic")
     args.update(kw)
@@ -65,19 +70,31 @@ def test_initSoftmaxWeights():
 
 
 def _history():
-    return mg.History(["epoch", "Jc", "train accuracy", "val F", "val accuracy"],
-                      [[1, 1.0, 60.0, 0.9, 62.0], [2, 0.5, 80.0, 0.6, 78.0]], stopReason="maxEpochs")
+    return mg.History(
+        ["epoch", "Jc", "train accuracy", "val F", "val accuracy"],
+        [[1, 1.0, 60.0, 0.9, 62.0], [2, 0.5, 80.0, 0.6, 78.0]],
+        stopReason="maxEpochs",
+    )
 
 
 def test_saveResults_roundtrip(tmp_path):
     net, _ = mg.pdeCNN((4, 4), 1, [2, 4], "leapfrog", nt=1, normLayer=mg.BatchNormLayer2, precision="double")
     theta = net.initTheta(rng=0)
-    net.forwardProp(theta, randn((5, 4, 4, 1), rng=2) + 3.0)          # moves the running statistics
+    net.forwardProp(theta, randn((5, 4, 4, 1), rng=2) + 3.0)  # moves the running statistics
     states = mg.getNormStates(net)
     assert len(states) == 2 and not np.allclose(states[0][0], 0)
     xc = np.arange(5.0)
-    files = mg.saveResults(tmp_path / "r.h5", xc, _history(), xOpt=2 * xc, settings=dict(nf=[2, 4], norm=mg.TVNormLayer),
-                           accuracy={"test": 91.5}, arrays={"P": np.eye(3)}, mat=True, net=net)
+    files = mg.saveResults(
+        tmp_path / "r.h5",
+        xc,
+        _history(),
+        xOpt=2 * xc,
+        settings=dict(nf=[2, 4], norm=mg.TVNormLayer),
+        accuracy={"test": 91.5},
+        arrays={"P": np.eye(3)},
+        mat=True,
+        net=net,
+    )
     assert [f.endswith(s) for f, s in zip(files, (".h5", ".mat"))] == [True, True]
     res = mg.loadResults(files[0])
     np.testing.assert_array_equal(res["xc"], xc)
@@ -90,9 +107,11 @@ def test_saveResults_roundtrip(tmp_path):
     net2, _ = mg.pdeCNN((4, 4), 1, [2, 4], "leapfrog", nt=1, normLayer=mg.BatchNormLayer2, precision="double")
     mg.setNormStates(net2, res["normStates"])
     Y = randn((2, 4, 4, 1), rng=3)
-    np.testing.assert_allclose(net2.forwardProp(theta, Y, doDerivative=False)[0],
-                               net.forwardProp(theta, Y, doDerivative=False)[0])
+    np.testing.assert_allclose(
+        net2.forwardProp(theta, Y, doDerivative=False)[0], net.forwardProp(theta, Y, doDerivative=False)[0]
+    )
     from scipy.io import loadmat
+
     m = loadmat(files[1])
     np.testing.assert_array_equal(m["xc"].ravel(), xc)
     assert m["HisMatrix"].shape == (2, 5)

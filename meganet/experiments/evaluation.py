@@ -1,4 +1,5 @@
 """A cheaper training history for long training sets."""
+
 import inspect
 
 import numpy
@@ -28,14 +29,18 @@ class HistorySubset:
 
     def __init__(self, fctn, n, rng=None):
         if not callable(fctn) or not hasattr(fctn, "nData"):
-            raise TypeError(f"HistorySubset: fctn must be an objective with nData(); got "
-                            f"{type(fctn).__name__}")
+            raise TypeError(
+                f"HistorySubset: fctn must be an objective with nData(); got " f"{type(fctn).__name__}"
+            )
         if int(n) < 1:
             raise ValueError(f"HistorySubset: n must be positive; got {n}")
         self.fctn = fctn
         nEx = fctn.nData()
-        self.idx = None if int(n) >= nEx else numpy.sort(
-            numpy.random.default_rng(rng).choice(nEx, int(n), replace=False))
+        self.idx = (
+            None
+            if int(n) >= nEx
+            else numpy.sort(numpy.random.default_rng(rng).choice(nEx, int(n), replace=False))
+        )
         self._kw = "doDerivative" in inspect.signature(fctn).parameters
 
     def __getattr__(self, name):

@@ -5,6 +5,7 @@ and returns the matplotlib ``Figure``. matplotlib is imported on first use with 
 non-interactive ``Agg`` backend when no display backend is active; without it an
 ``ImportError`` says how to install it.
 """
+
 import numpy
 
 from ..backend import toHost
@@ -16,11 +17,13 @@ def _pyplot():
     try:
         import matplotlib
     except ImportError as err:
-        raise ImportError("meganet's figures need matplotlib: pip install 'meganet[plot]' "
-                          "(or pip install matplotlib)") from err
+        raise ImportError(
+            "meganet's figures need matplotlib: pip install 'meganet[plot]' " "(or pip install matplotlib)"
+        ) from err
     if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     return plt
 
 
@@ -101,8 +104,15 @@ def plotConfusionMatrices(matrices, classNames=None, filename=None):
         for i in range(M.shape[0]):
             for j in range(M.shape[1]):
                 if P[i, j] >= 0.5:
-                    ax.text(j, i, f"{P[i, j]:.0f}", ha="center", va="center", fontsize=6,
-                            color="white" if P[i, j] > 60 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        f"{P[i, j]:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        color="white" if P[i, j] > 60 else "black",
+                    )
         acc = 100.0 * numpy.trace(M) / max(M.sum(), 1)
         ax.set_title(f"{name}: {acc:.1f} %")
         ticks = numpy.arange(M.shape[0])
@@ -139,8 +149,9 @@ def plotPredictions(Y, P, Ctrue, classNames=None, filename=None, nShow=8):
     n = min(int(nShow), Y.shape[0])
     nClass = P.shape[1]
     names = list(classNames) if classNames is not None else [str(k) for k in range(nClass)]
-    fig, axes = plt.subplots(2, n, figsize=(1.9 * n, 4.6), gridspec_kw={"height_ratios": [1, 1.25]},
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        2, n, figsize=(1.9 * n, 4.6), gridspec_kw={"height_ratios": [1, 1.25]}, squeeze=False
+    )
     for k in range(n):
         img = Y[k].astype(float)
         img = (img - img.min()) / max(img.max() - img.min(), 1e-12)

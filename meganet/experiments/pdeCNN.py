@@ -1,4 +1,5 @@
 """The PDE-motivated CNNs of the paper, built as Meganet.m's image drivers build them."""
+
 import numbers
 
 import numpy
@@ -24,15 +25,30 @@ def _perUnit(name, v, nUnits, kind):
     try:
         v = [kind(x) for x in v]
     except (TypeError, ValueError) as err:
-        raise TypeError(f"pdeCNN: {name} must be a number or one number per unit ({nUnits}); "
-                        f"got {v!r}") from err
+        raise TypeError(
+            f"pdeCNN: {name} must be a number or one number per unit ({nUnits}); " f"got {v!r}"
+        ) from err
     if len(v) != nUnits:
         raise ValueError(f"pdeCNN: {name} needs one value per unit ({nUnits}); got {len(v)} values")
     return v
 
 
-def pdeCNN(nImg, cin, nf, dynamic="parabolic", nt=3, h=1.0, normLayer=BatchNormLayer,
-           pdeNormLayer=TVNormLayer, alpha=(4e-4, 4e-4, 1e-4), eps=1e-3, activation=reluActivation, storeInterm=False, useGPU=False, precision="single"):
+def pdeCNN(
+    nImg,
+    cin,
+    nf,
+    dynamic="parabolic",
+    nt=3,
+    h=1.0,
+    normLayer=BatchNormLayer,
+    pdeNormLayer=TVNormLayer,
+    alpha=(4e-4, 4e-4, 1e-4),
+    eps=1e-3,
+    activation=reluActivation,
+    storeInterm=False,
+    useGPU=False,
+    precision="single",
+):
     """Build a PDE-CNN and the regularizer of its weights (Meganet.m's ``cnnDriver`` network).
 
     The network, for images of ``nImg`` pixels and ``cin`` channels and widths
@@ -125,8 +141,9 @@ def pdeCNN(nImg, cin, nf, dynamic="parabolic", nt=3, h=1.0, normLayer=BatchNormL
         raise ValueError(f"pdeCNN: nImg must be two positive integers (H, W); got {nImg}")
     nf = [int(v) for v in nf]
     if len(nf) < 2 or min(nf) < 1:
-        raise ValueError(f"pdeCNN: nf must hold at least two positive widths (opening and one "
-                         f"unit); got {nf}")
+        raise ValueError(
+            f"pdeCNN: nf must hold at least two positive widths (opening and one " f"unit); got {nf}"
+        )
     nUnits = len(nf) - 1
     nt = _perUnit("nt", nt, nUnits, int)
     h = _perUnit("h", h, nUnits, float)
@@ -134,14 +151,18 @@ def pdeCNN(nImg, cin, nf, dynamic="parabolic", nt=3, h=1.0, normLayer=BatchNormL
         raise ValueError(f"pdeCNN: alpha must be (alphaW, alphaTheta, alphaTime); got {alpha!r}")
     scale = 2 ** (nUnits - 1)
     if nImg[0] % scale or nImg[1] % scale:
-        raise ValueError(f"pdeCNN: with {nUnits} units the image size {nImg} must be divisible by "
-                         f"2^{nUnits - 1} = {scale} (one 2x pooling between units)")
+        raise ValueError(
+            f"pdeCNN: with {nUnits} units the image size {nImg} must be divisible by "
+            f"2^{nUnits - 1} = {scale} (one 2x pooling between units)"
+        )
     last = (nImg[0] // scale, nImg[1] // scale)
     if last[0] != last[1]:
         raise ValueError(f"pdeCNN: the last unit averages over square images; got {last}")
     if dynamic == "hamiltonian" and any(v % 2 for v in nf[:-1]):
-        raise ValueError(f"pdeCNN: the Hamiltonian blocks split the channels in two halves; the "
-                         f"widths nf[:-1] must be even; got {nf}")
+        raise ValueError(
+            f"pdeCNN: the Hamiltonian blocks split the channels in two halves; the "
+            f"widths nf[:-1] must be even; got {nf}"
+        )
     kw = dict(useGPU=useGPU, precision=precision)
     alphaTheta, alphaTime = float(alpha[1]), float(alpha[2])
 
@@ -150,8 +171,10 @@ def pdeCNN(nImg, cin, nf, dynamic="parabolic", nt=3, h=1.0, normLayer=BatchNormL
 
     def mask(kernels, norms, reps=1):
         """1 on the kernel weights, 0 on the norm-layer weights, per step (Meganet.m's regD)."""
-        one = numpy.concatenate([numpy.ones(k.nTheta()) for k in kernels]
-                                + [numpy.zeros(0 if n is None else n.nTheta()) for n in norms])
+        one = numpy.concatenate(
+            [numpy.ones(k.nTheta()) for k in kernels]
+            + [numpy.zeros(0 if n is None else n.nTheta()) for n in norms]
+        )
         return numpy.tile(one, reps)
 
     def convBlock(nImgc, sK, cls):
@@ -165,7 +188,7 @@ def pdeCNN(nImg, cin, nf, dynamic="parabolic", nt=3, h=1.0, normLayer=BatchNormL
     blocks.append(block)
     regs.append(reg)
     for k in range(nUnits):
-        nImgc = (nImg[0] // 2 ** k, nImg[1] // 2 ** k)
+        nImgc = (nImg[0] // 2**k, nImg[1] // 2**k)
         if dynamic == "hamiltonian":
             c = nf[k] // 2
             K = Conv2D(nImgc, (3, 3, c, c), **kw)
@@ -178,8 +201,9 @@ def pdeCNN(nImg, cin, nf, dynamic="parabolic", nt=3, h=1.0, normLayer=BatchNormL
             K1 = Conv2D(nImgc, (3, 3, nf[k], nf[k]), **kw)
             K2 = Conv2D(nImgc, (3, 3, nf[k], nf[k]), **kw)
             nL1, nL2 = norm(normLayer, nImgc, nf[k]), norm(normLayer, nImgc, nf[k])
-            layer = DoubleLayer(K1, K2, activation1=activation, activation2=activation,
-                                normLayer1=nL1, normLayer2=nL2)
+            layer = DoubleLayer(
+                K1, K2, activation1=activation, activation2=activation, normLayer1=nL1, normLayer2=nL2
+            )
             block = ResNN(layer, nt[k], h[k], **kw)
             regD = mask([K1, K2], [nL1, nL2], nt[k])
         else:
@@ -192,8 +216,15 @@ def pdeCNN(nImg, cin, nf, dynamic="parabolic", nt=3, h=1.0, normLayer=BatchNormL
         blocks.append(block)
         B2 = opDiag(regD, **kw)
         if alphaTime > 0 and nt[k] > 1:
-            regs.append(L1Reg(opTimeDer(block.nTheta(), nt[k], h[k], **kw), (alphaTime, alphaTheta),
-                              B2=B2, eps=eps, **kw))
+            regs.append(
+                L1Reg(
+                    opTimeDer(block.nTheta(), nt[k], h[k], **kw),
+                    (alphaTime, alphaTheta),
+                    B2=B2,
+                    eps=eps,
+                    **kw,
+                )
+            )
         else:
             regs.append(TikhonovReg(B2, alphaTheta, **kw))
 

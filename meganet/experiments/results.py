@@ -20,6 +20,7 @@ The ``.mat`` file (``mat=True``, same name with the suffix ``.mat``) holds ``xc`
 ``HisMatrix``, ``HisNames``, the arrays under their names, ``settings`` and ``accuracy``
 as structs.
 """
+
 import json
 import os
 
@@ -59,20 +60,26 @@ def getNormStates(net):
     states : list of (ndarray, ndarray)
         ``(runningMean, runningVar)`` per layer (host copies), in a fixed depth-first order.
     """
-    return [(numpy.array(toHost(el.runningMean)), numpy.array(toHost(el.runningVar)))
-            for el in _stateful(net, set())]
+    return [
+        (numpy.array(toHost(el.runningMean)), numpy.array(toHost(el.runningVar)))
+        for el in _stateful(net, set())
+    ]
 
 
 def setNormStates(net, states):
     """Restore running statistics saved by :func:`getNormStates` into a network of the same structure."""
     layers = _stateful(net, set())
     if len(layers) != len(states):
-        raise ValueError(f"setNormStates: the network has {len(layers)} layers with running statistics; "
-                         f"got {len(states)} states")
+        raise ValueError(
+            f"setNormStates: the network has {len(layers)} layers with running statistics; "
+            f"got {len(states)} states"
+        )
     for el, (m, v) in zip(layers, states):
         if numpy.shape(m) != numpy.shape(toHost(el.runningMean)):
-            raise ValueError(f"setNormStates: running mean of shape {numpy.shape(m)} for a layer with "
-                             f"{numpy.shape(toHost(el.runningMean))}")
+            raise ValueError(
+                f"setNormStates: running mean of shape {numpy.shape(m)} for a layer with "
+                f"{numpy.shape(toHost(el.runningMean))}"
+            )
         el.runningMean = el.xp.asarray(m, dtype=el.dtype)
         el.runningVar = el.xp.asarray(v, dtype=el.dtype)
 
@@ -125,9 +132,11 @@ def saveResults(path, xc, His, xOpt=None, settings=None, accuracy=None, arrays=N
         The files written.
     """
     import h5py
+
     if not isinstance(His, History):
-        raise TypeError(f"saveResults: His must be a History (as returned by solve); got "
-                        f"{type(His).__name__}")
+        raise TypeError(
+            f"saveResults: His must be a History (as returned by solve); got " f"{type(His).__name__}"
+        )
     path = os.fspath(path)
     folder = os.path.dirname(path)
     if folder:
@@ -155,12 +164,17 @@ def saveResults(path, xc, His, xOpt=None, settings=None, accuracy=None, arrays=N
     files = [path]
     if mat:
         from scipy.io import savemat
+
         names = numpy.empty((1, len(His.names)), dtype=object)
         names[0, :] = list(His.names)
-        data = {"xc": toHost(xc).reshape(-1, 1),
-                "xOpt": numpy.zeros((0, 0)) if xOpt is None else toHost(xOpt).reshape(-1, 1),
-                "HisMatrix": His.his, "HisNames": names,
-                "settings": _matStruct(settings or {}), "accuracy": _matStruct(accuracy or {})}
+        data = {
+            "xc": toHost(xc).reshape(-1, 1),
+            "xOpt": numpy.zeros((0, 0)) if xOpt is None else toHost(xOpt).reshape(-1, 1),
+            "HisMatrix": His.his,
+            "HisNames": names,
+            "settings": _matStruct(settings or {}),
+            "accuracy": _matStruct(accuracy or {}),
+        }
         data.update(arrays)
         matPath = os.path.splitext(path)[0] + ".mat"
         savemat(matPath, data, oned_as="column")
@@ -178,6 +192,7 @@ def loadResults(path):
         ``accuracy``, ``arrays`` (dict) and ``normStates`` (list for :func:`setNormStates`).
     """
     import h5py
+
     path = os.fspath(path)
     try:
         f = h5py.File(path, "r")
@@ -186,12 +201,24 @@ def loadResults(path):
     with f:
         for key in ("xc", "history"):
             if key not in f:
-                raise ValueError(f"loadResults: {path!r} has no {key!r} dataset; it was not written "
-                                 "by saveResults")
+                raise ValueError(
+                    f"loadResults: {path!r} has no {key!r} dataset; it was not written " "by saveResults"
+                )
         h = f["history"]
         His = History(json.loads(h.attrs["names"]), h[()].tolist(), stopReason=h.attrs["stopReason"])
-        return {"xc": f["xc"][()], "xOpt": f["xOpt"][()] if "xOpt" in f else None, "His": His,
-                "settings": json.loads(f.attrs["settings"]), "accuracy": json.loads(f.attrs["accuracy"]),
-                "arrays": {k: v[()] for k, v in f["arrays"].items()},
-                "normStates": [(f[f"normStates/{k}/runningMean"][()], f[f"normStates/{k}/runningVar"][()])
-                               for k in range(len(f["normStates"]))] if "normStates" in f else []}
+        return {
+            "xc": f["xc"][()],
+            "xOpt": f["xOpt"][()] if "xOpt" in f else None,
+            "His": His,
+            "settings": json.loads(f.attrs["settings"]),
+            "accuracy": json.loads(f.attrs["accuracy"]),
+            "arrays": {k: v[()] for k, v in f["arrays"].items()},
+            "normStates": (
+                [
+                    (f[f"normStates/{k}/runningMean"][()], f[f"normStates/{k}/runningVar"][()])
+                    for k in range(len(f["normStates"]))
+                ]
+                if "normStates" in f
+                else []
+            ),
+        }
