@@ -58,38 +58,14 @@ def main(argv=None):
     lrs = [args.lr * (1.0 if e < 0.6 * epochs else 0.1 if e < 0.85 * epochs else 0.01) for e in range(epochs)]
     lines = []
     for dynamic in args.dynamics:
-        opt = mg.SGD(
-            maxEpochs=epochs,
-            miniBatch=args.batch,
-            learningRate=lambda epoch: lrs[epoch - 1],
-            momentum=0.9,
-            nesterov=False,
-            P=mg.ProjBound(-1, 1),
-            out=1,
-            rng=args.seed,
-        )
+        opt = mg.SGD(maxEpochs=epochs, miniBatch=args.batch, learningRate=lambda epoch: lrs[epoch - 1],
+                     momentum=0.9, nesterov=False, P=mg.ProjBound(-1, 1), out=1, rng=args.seed)
         t0 = time.perf_counter()
-        xc, His, xOpt, info = cnnDriver(
-            "fashionmnist",
-            dynamic,
-            args.ntrain,
-            0,
-            args.nf,
-            args.nt,
-            1.0,
-            False,
-            "single",
-            opt,
-            False,
-            (5e-4, 5e-4, 3e-4),
-            mg.BatchNormLayer2,
-            os.path.join(args.out, f"fashionmnist-full-{dynamic}"),
-            ntest=None,
-            embedded=args.embedded,
-            rng=args.seed,
-            historySubset=5000,
-            full_output=True,
-        )
+        xc, His, xOpt, info = cnnDriver("fashionmnist", dynamic, args.ntrain, 0, args.nf, args.nt, 1.0, False,
+                                        "single", opt, False, (5e-4, 5e-4, 3e-4), mg.BatchNormLayer2,
+                                        os.path.join(args.out, f"fashionmnist-full-{dynamic}"), ntest=None,
+                                        embedded=args.embedded, rng=args.seed, historySubset=5000,
+                                        full_output=True)
         minutes = (time.perf_counter() - t0) / 60
         r = info["test"]
         lines.append(

@@ -9,39 +9,22 @@ Without the CIFAR-10 files it runs on the embedded Fashion-MNIST subset.
     python drivers/ECNN_CIFAR10_tf.py [--epochs 20] [--ntrain 1024] [--nval 32]
 """
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ECNN_MNIST_tf import ECNN_MNIST_tf  # noqa: E402
+from ECNN_MNIST_tf import main as cnnMain  # noqa: E402
 
 
 def ECNN_CIFAR10_tf(nTrain=2**10, nVal=2**5, epochs=20, useGPU=False, precision="single", rng=None):
     """Train the CNN; returns ``(xOpt, His)``."""
-    return ECNN_MNIST_tf(
-        nTrain,
-        nVal,
-        epochs,
-        useGPU,
-        precision,
-        rng,
-        dataset="cifar10",
-        lastPool=2,
-        init=1e-3,
-        lr0=1e-3,
-        miniBatch=128,
-    )
+    return ECNN_MNIST_tf(nTrain, nVal, epochs, useGPU, precision, rng, dataset="cifar10", lastPool=2,
+                         init=1e-3, lr0=1e-3, miniBatch=128)
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--ntrain", type=int, default=2**10)
-    p.add_argument("--nval", type=int, default=2**5)
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args(argv)
-    return ECNN_CIFAR10_tf(args.ntrain, args.nval, args.epochs, rng=args.seed)
+    return cnnMain(argv, ECNN_CIFAR10_tf)
 
 
 if __name__ == "__main__":

@@ -22,35 +22,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cnnDriver import stl10Experiment, stl10Main  # noqa: E402
 
 
-def ELeapfrog_STL10(
-    ntrain=4000,
-    nval=1000,
-    nf0=16,
-    nt=3,
-    useGPU=False,
-    precision="single",
-    opt=None,
-    resFile=None,
-    instNorm=False,
-    **kw
-):
+def ELeapfrog_STL10(ntrain=4000, nval=1000, nf0=16, nt=3, useGPU=False, precision="single", opt=None,
+                    resFile=None, instNorm=False, **kw):
     """Leapfrog CNN on STL-10; returns ``(xc, His, xOpt)`` (see ``cnnDriver``; ``**kw`` go there)."""
     # nf = nf0*[1 4 8 16 16]; LeapFrogNN of DoubleSymLayer per unit
-    return stl10Experiment(
-        "leapfrog",
-        [1, 4, 8, 16, 16],
-        False,
-        ntrain,
-        nval,
-        nf0,
-        nt,
-        useGPU,
-        precision,
-        opt,
-        resFile,
-        instNorm=instNorm,
-        **kw
-    )
+    return stl10Experiment("leapfrog", [1, 4, 8, 16, 16], False, ntrain, nval, nf0, nt, useGPU, precision,
+                           opt, resFile, instNorm=instNorm, **kw)
 
 
 def minimalExample():

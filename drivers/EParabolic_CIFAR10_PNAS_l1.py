@@ -32,40 +32,16 @@ def EParabolic_CIFAR10_PNAS_l1(
     lr = np.r_[0.1 * np.ones(60), 0.01 * np.ones(20), 0.001 * np.ones(20), 0.001 * np.ones(20)]
     if doTest:
         lr = lr[:2]
-    opt = mg.SGD(
-        nesterov=False,
-        ADAM=False,
-        miniBatch=125,
-        out=1,
-        learningRate=lambda epoch: lr[epoch - 1],
-        maxEpochs=len(lr),
-        P=mg.ProjBound(-1, 1),
-    )
+    opt = mg.SGD(nesterov=False, ADAM=False, miniBatch=125, out=1, learningRate=lambda epoch: lr[epoch - 1],
+                 maxEpochs=len(lr), P=mg.ProjBound(-1, 1))
     dataset = availableDataset("cifar10")
     nf = [16, 64, 128, 256, 256] if dataset == "cifar10" else [16, 64, 128, 256]
     if dataset != "cifar10" and ntest >= 10000:
         ntest = None  # all test images of the embedded subset
     if resFile is None:
         resFile = f"EParabolic_CIFAR10_PNAS_l1-nex-{nex}"
-    return cnnDriver(
-        dataset,
-        "parabolic",
-        nex,
-        0,
-        nf,
-        3,
-        1.0,
-        useGPU,
-        precision,
-        opt,
-        False,
-        (5e-4, 5e-4, 3e-4),
-        mg.BatchNormLayer,
-        resFile or None,
-        ntest=ntest,
-        normalize=False,
-        **kw,
-    )
+    return cnnDriver(dataset, "parabolic", nex, 0, nf, 3, 1.0, useGPU, precision, opt, False, (5e-4, 5e-4,
+                     3e-4), mg.BatchNormLayer, resFile or None, ntest=ntest, normalize=False, **kw)
 
 
 def main(argv=None):

@@ -10,6 +10,7 @@ the time derivative of the weights (1e-2); at most 2000 work units.
 """
 
 import argparse
+import sys
 
 import numpy as np
 
@@ -73,14 +74,8 @@ def EResNN_Circle(maxWorkUnits=2000, nTrain=1000, nVal=200, plot=None):
     net = mg.ResNN(layer, nt, T / nt)
     pLoss = mg.LogRegressionLoss()
     pRegK = mg.TikhonovReg(mg.opTimeDer(net.nTheta(), net.nt, net.h), 1e-2)
-    opt = mg.TRNewton(
-        linSol=mg.GMRES(m=20, tol=1e-2),
-        out=1,
-        atol=1e-10,
-        rtol=1e-10,
-        maxIter=10**9,
-        maxWorkUnits=maxWorkUnits,
-    )
+    opt = mg.TRNewton(linSol=mg.GMRES(m=20, tol=1e-2), out=1, atol=1e-10, rtol=1e-10, maxIter=10**9,
+                      maxWorkUnits=maxWorkUnits)
     theta, WOpt, acc, His = toyVarPro(net, pRegK, pLoss, Ytrain, Ctrain, Yv, Cv, opt)
     print(f"validation accuracy: {acc:.1f} %")
     if plot:
@@ -88,14 +83,16 @@ def EResNN_Circle(maxWorkUnits=2000, nTrain=1000, nVal=200, plot=None):
     return acc
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--maxWorkUnits", type=float, default=2000)
+def main(argv=None, fn=None, maxWorkUnits=2000):
+    """Command line of EResNN_Circle and EResNN_Circle3 (``fn``)."""
+    fn = fn or EResNN_Circle
+    p = argparse.ArgumentParser(description=sys.modules[fn.__module__].__doc__.split("\n\n")[0])
+    p.add_argument("--maxWorkUnits", type=float, default=maxWorkUnits)
     p.add_argument("--ntrain", type=int, default=1000)
     p.add_argument("--nval", type=int, default=200)
     p.add_argument("--plot", help="write the classification figure to this PNG (matplotlib)")
     args = p.parse_args(argv)
-    return EResNN_Circle(args.maxWorkUnits, args.ntrain, args.nval, args.plot)
+    return fn(args.maxWorkUnits, args.ntrain, args.nval, args.plot)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ trust-region Newton with GMRES(10), at most 500 work units.
     python drivers/EResNN_Circle3.py [--maxWorkUnits 500] [--plot circle3.png]
 """
 
-import argparse
 import os
 import sys
 
@@ -16,6 +15,7 @@ import numpy as np
 import meganet as mg
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from EResNN_Circle import main as circleMain  # noqa: E402
 from EResNN_Circle import plotToy, toyVarPro  # noqa: E402
 
 
@@ -42,13 +42,7 @@ def EResNN_Circle3(maxWorkUnits=500, nTrain=1000, nVal=200, plot=None):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--maxWorkUnits", type=float, default=500)
-    p.add_argument("--ntrain", type=int, default=1000)
-    p.add_argument("--nval", type=int, default=200)
-    p.add_argument("--plot", help="write the classification figure to this PNG (matplotlib)")
-    args = p.parse_args(argv)
-    return EResNN_Circle3(args.maxWorkUnits, args.ntrain, args.nval, args.plot)
+    return circleMain(argv, EResNN_Circle3, 500)
 
 
 if __name__ == "__main__":

@@ -62,16 +62,8 @@ def EResNN_MNIST_tf(
     fval = mg.DnnBatchObjFctn(net, None, pLoss, None, Ytest, Ctest, batchSize=256)
     theta = mg.toHost(net.initTheta(rng=rng))
     W = np.clip(0.1 * rng.standard_normal(nW), -0.2, 0.2)
-    opt = mg.SGD(
-        learningRate=lambda epoch: 0.1 / np.sqrt(0.5 * epoch),
-        maxEpochs=epochs,
-        nesterov=False,
-        ADAM=False,
-        miniBatch=miniBatchSize,
-        momentum=0.0,
-        out=1,
-        rng=rng,
-    )
+    opt = mg.SGD(learningRate=lambda epoch: 0.1 / np.sqrt(0.5 * epoch), maxEpochs=epochs, nesterov=False,
+                 ADAM=False, miniBatch=miniBatchSize, momentum=0.0, out=1, rng=rng)
     xc, His, xOpt = opt.solve(fctn, mg.gpuVar(useGPU, precision, np.concatenate([theta, W])), fval)
     print(f"test accuracy after {epochs} epochs: {His['val accuracy'][-1]:.1f} %")
     return mg.toHost(xOpt), His

@@ -23,22 +23,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from EResNN_Circle import plotToy  # noqa: E402
 
 
-def multilevelVarPro(
-    net,
-    theta,
-    alpha,
-    alphaW,
-    minLevel,
-    maxLevel,
-    maxIter,
-    Ytrain,
-    Ctrain,
-    Yv,
-    Cv,
-    plot=None,
-    LSgamma=1e-3,
-    LSmaxIter=10,
-):
+def multilevelVarPro(net, theta, alpha, alphaW, minLevel, maxLevel, maxIter, Ytrain, Ctrain, Yv, Cv,
+                     plot=None, LSgamma=1e-3, LSmaxIter=10):
     """Meganet.m's multilevel training loop of the Swiss-roll examples; returns the accuracies per level."""
     pLoss = mg.LogRegressionLoss()
     nW = (int(np.prod(net.sizeFeatOut())) + 1) * Ctrain.shape[1]
@@ -47,13 +33,8 @@ def multilevelVarPro(
     classSolver = mg.Newton(maxIter=4, linSol=mg.SteihaugPCG(maxIter=3))
     fctn = mg.DnnVarProObjFctn(net, pRegK, pLoss, pRegW, classSolver, Ytrain, Ctrain, nW, gnHessian=True)
     fval = mg.DnnObjFctn(net, None, pLoss, None, Yv, Cv)
-    opt = mg.Newton(
-        out=2,
-        atol=1e-16,
-        maxIter=maxIter,
-        linSol=mg.SteihaugPCG(tol=0.01, maxIter=20),
-        LS=mg.Armijo(gamma=LSgamma, maxIter=LSmaxIter),
-    )
+    opt = mg.Newton(out=2, atol=1e-16, maxIter=maxIter, linSol=mg.SteihaugPCG(tol=0.01, maxIter=20),
+                    LS=mg.Armijo(gamma=LSgamma, maxIter=LSmaxIter))
     accs = []
     for level in range(minLevel, maxLevel + 1):
         B = fctn.pRegTheta.B

@@ -19,16 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from runFashionMNIST import DYNAMICS, runFashionMNIST  # noqa: E402
 
 
-def accuracyVsTrainingSize(
-    fractions=tuple(k / 10 for k in range(1, 11)),
-    dynamics=DYNAMICS,
-    epochs=None,
-    full=False,
-    outDir="results",
-    ntest=None,
-    jobs=2,
-    seed=0,
-):
+def accuracyVsTrainingSize(fractions=tuple(k / 10 for k in range(1, 11)), dynamics=DYNAMICS, epochs=None,
+                           full=False, outDir="results", ntest=None, jobs=2, seed=0):
     """Returns ``(sizes, {dynamic: [accuracy per size]})`` and writes the figure and numbers to ``outDir``."""
     nAll = mg.setupFashionMNIST(None, 0, embedded=not full)[0].shape[0]
     sizes = [max(10, int(round(f * nAll))) for f in fractions]

@@ -23,13 +23,8 @@ import numpy as np
 import meganet as mg
 
 DATASETS = ("stl10", "cifar10", "cifar100", "fashionmnist", "mnist")
-_SETUP = {
-    "stl10": mg.setupSTL,
-    "cifar10": mg.setupCIFAR10,
-    "cifar100": mg.setupCIFAR100,
-    "fashionmnist": mg.setupFashionMNIST,
-    "mnist": mg.setupMNIST,
-}
+_SETUP = {"stl10": mg.setupSTL, "cifar10": mg.setupCIFAR10, "cifar100": mg.setupCIFAR100,
+          "fashionmnist": mg.setupFashionMNIST, "mnist": mg.setupMNIST}
 
 
 def defaultOptimizer():
@@ -48,16 +43,8 @@ def defaultOptimizer():
 def paperOptimizer():
     """The paper's SGD: momentum 0.9, batch 128, 120 epochs, lr 0.1 / 10 at epochs 60, 80, 100, |x| <= 1."""
     lr = np.r_[0.1 * np.ones(60), 0.01 * np.ones(20), 0.001 * np.ones(20), 0.0001 * np.ones(20)]
-    return mg.SGD(
-        maxEpochs=len(lr),
-        miniBatch=128,
-        learningRate=lambda epoch: lr[epoch - 1],
-        momentum=0.9,
-        nesterov=False,
-        ADAM=False,
-        P=mg.ProjBound(-1, 1),
-        out=1,
-    )
+    return mg.SGD(maxEpochs=len(lr), miniBatch=128, learningRate=lambda epoch: lr[epoch - 1], momentum=0.9,
+                  nesterov=False, ADAM=False, P=mg.ProjBound(-1, 1), out=1)
 
 
 def jmivOptimizer(nDecay, decayEpochs, epochs=None):
@@ -67,17 +54,9 @@ def jmivOptimizer(nDecay, decayEpochs, epochs=None):
     ``epochs`` (optional) stops after that many epochs of this schedule.
     """
     lr = np.r_[0.1 * np.ones(40), np.kron(0.1 * 1.5 ** -np.arange(1.0, nDecay + 1), np.ones(decayEpochs))] / 2
-    return mg.SGD(
-        maxEpochs=len(lr) if epochs is None else int(epochs),
-        miniBatch=32,
-        lossTol=0.01,
-        momentum=0.9,
-        nesterov=False,
-        ADAM=False,
-        P=mg.ProjBound(-1, 1),
-        out=1,
-        learningRate=lambda epoch: lr[min(epoch, len(lr)) - 1],
-    )
+    return mg.SGD(maxEpochs=len(lr) if epochs is None else int(epochs), miniBatch=32, lossTol=0.01,
+                  momentum=0.9, nesterov=False, ADAM=False, P=mg.ProjBound(-1, 1), out=1,
+                  learningRate=lambda epoch: lr[min(epoch, len(lr)) - 1])
 
 
 def jmivRuns(
@@ -99,23 +78,8 @@ def jmivRuns(
             resFile = (
                 None if resDir is None else os.path.join(resDir, f"cnnDriver-{dynamic}-{dataset}-{ntrain}")
             )
-            out[dynamic, ntrain] = cnnDriver(
-                dataset,
-                dynamic,
-                ntrain,
-                nval,
-                nf,
-                nt,
-                1.0,
-                useGPU,
-                precision,
-                opt,
-                augment,
-                alpha,
-                mg.BatchNormLayer2,
-                resFile,
-                **kw,
-            )
+            out[dynamic, ntrain] = cnnDriver(dataset, dynamic, ntrain, nval, nf, nt, 1.0, useGPU, precision,
+                                             opt, augment, alpha, mg.BatchNormLayer2, resFile, **kw)
     return out
 
 
@@ -159,25 +123,8 @@ def stl10Experiment(
         nf = nf[:4]
         print(f"28x28 images: three units, widths {nf}")
     pdeNormLayer = mg.InstNormLayer if instNorm else mg.TVNormLayer
-    return cnnDriver(
-        dataset,
-        dynamic,
-        ntrain,
-        nval,
-        nf,
-        nt,
-        1.0,
-        useGPU,
-        precision,
-        opt,
-        False,
-        (5e-4, 5e-4, 3e-4),
-        mg.BatchNormLayer,
-        resFile,
-        pdeNormLayer=pdeNormLayer,
-        normalize=normalize,
-        **kw,
-    )
+    return cnnDriver(dataset, dynamic, ntrain, nval, nf, nt, 1.0, useGPU, precision, opt, False, (5e-4, 5e-4,
+                     3e-4), mg.BatchNormLayer, resFile, pdeNormLayer=pdeNormLayer, normalize=normalize, **kw)
 
 
 def stl10Main(driver, description, minimal, argv=None):
@@ -189,11 +136,8 @@ def stl10Main(driver, description, minimal, argv=None):
     p.add_argument("--nt", type=int, default=3)
     p.add_argument("--gpu", action="store_true")
     p.add_argument("--precision", default="single", choices=["single", "double"])
-    p.add_argument(
-        "--epochs",
-        type=int,
-        help="epochs of SGD at learning rate --lr (default: the paper's " "120-epoch schedule)",
-    )
+    p.add_argument("--epochs", type=int,
+                   help="epochs of SGD at learning rate --lr (default: the paper's 120-epoch schedule)")
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument(
         "--instnorm", action="store_true", help="instance normalization in the PDE blocks (the paper)"
@@ -205,26 +149,10 @@ def stl10Main(driver, description, minimal, argv=None):
         return minimal()
     opt = None
     if args.epochs is not None:
-        opt = mg.SGD(
-            maxEpochs=args.epochs,
-            miniBatch=128,
-            learningRate=args.lr,
-            nesterov=False,
-            out=1,
-            P=mg.ProjBound(-1, 1),
-        )
-    return driver(
-        args.ntrain,
-        args.nval,
-        args.nf0,
-        args.nt,
-        args.gpu,
-        args.precision,
-        opt,
-        args.res_file,
-        instNorm=args.instnorm,
-        rng=args.seed,
-    )
+        opt = mg.SGD(maxEpochs=args.epochs, miniBatch=128, learningRate=args.lr, nesterov=False, out=1,
+                     P=mg.ProjBound(-1, 1))
+    return driver(args.ntrain, args.nval, args.nf0, args.nt, args.gpu, args.precision, opt, args.res_file,
+                  instNorm=args.instnorm, rng=args.seed)
 
 
 def availableDataset(dataset, data_dir=None):
@@ -240,35 +168,11 @@ def availableDataset(dataset, data_dir=None):
         return "fashionmnist"
 
 
-def cnnDriver(
-    dataset="cifar10",
-    dynamic="parabolic",
-    ntrain=40000,
-    nval=10000,
-    nf=(32, 64, 112, 112),
-    nt=3,
-    h=1.0,
-    useGPU=False,
-    precision="single",
-    opt=None,
-    augment=None,
-    alpha=(4e-4, 4e-4, 1e-4),
-    normLayer=mg.BatchNormLayer2,
-    resFile=None,
-    *,
-    ntest=0,
-    data_dir=None,
-    embedded=True,
-    rng=None,
-    miniBatchSize=125,
-    historySubset=None,
-    mat=False,
-    full_output=False,
-    pdeNormLayer=mg.TVNormLayer,
-    normalize=True,
-    eps=1e-3,
-    wrapObjective=None,
-):
+def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, nf=(32, 64, 112, 112), nt=3,
+              h=1.0, useGPU=False, precision="single", opt=None, augment=None, alpha=(4e-4, 4e-4, 1e-4),
+              normLayer=mg.BatchNormLayer2, resFile=None, *, ntest=0, data_dir=None, embedded=True, rng=None,
+              miniBatchSize=125, historySubset=None, mat=False, full_output=False,
+              pdeNormLayer=mg.TVNormLayer, normalize=True, eps=1e-3, wrapObjective=None):
     """Train a PDE-CNN (Meganet.m's ``cnnDriver``); arguments in Meganet.m's order.
 
     Parameters
@@ -384,20 +288,9 @@ def cnnDriver(
     )
 
     # %% network: opening layer, units of PDE block + connector + pooling
-    net, pRegTh = mg.pdeCNN(
-        nImg,
-        cin,
-        nf,
-        dynamic,
-        nt=nt,
-        h=h,
-        normLayer=normLayer,
-        pdeNormLayer=pdeNormLayer,
-        alpha=alpha,
-        eps=eps,
-        useGPU=useGPU,
-        precision=precision,
-    )
+    net, pRegTh = mg.pdeCNN(nImg, cin, nf, dynamic, nt=nt, h=h, normLayer=normLayer,
+                            pdeNormLayer=pdeNormLayer, alpha=alpha, eps=eps, useGPU=useGPU,
+                            precision=precision)
     pLoss = mg.SoftmaxLoss()
     nClass = C.shape[1]
     theta = net.initTheta(rng=rng)
@@ -460,29 +353,12 @@ def cnnDriver(
         testRes = mg.classificationResults(net, thc, Wc, Ytest, Ctest, pLoss, miniBatchSize)
         print(f"test accuracy of the final weights:   {testRes['accuracy']:.2f} % ({ntest} images)")
 
-    settings = dict(
-        dataset=dataset,
-        data=name,
-        dynamic=dynamic,
-        ntrain=int(ntrain),
-        nval=int(nval),
-        ntest=int(ntest),
-        nf=list(nf),
-        nt=nt,
-        h=h,
-        precision=precision,
-        alpha=list(alpha),
-        normLayer=normLayer,
-        pdeNormLayer=pdeNormLayer,
-        normalize=normalize,
-        embedded=bool(info.get("embedded")),
-        augment=augment is not None,
-        miniBatch=opt.miniBatch,
-        maxEpochs=opt.maxEpochs,
-        momentum=opt.momentum,
-        time=elapsed,
-        learningRate=[float(v) for v in His["lr"]] if "lr" in His else None,
-    )
+    settings = dict(dataset=dataset, data=name, dynamic=dynamic, ntrain=int(ntrain), nval=int(nval),
+                    ntest=int(ntest), nf=list(nf), nt=nt, h=h, precision=precision, alpha=list(alpha),
+                    normLayer=normLayer, pdeNormLayer=pdeNormLayer, normalize=normalize,
+                    embedded=bool(info.get("embedded")), augment=augment is not None, miniBatch=opt.miniBatch,
+                    maxEpochs=opt.maxEpochs, momentum=opt.momentum, time=elapsed,
+                    learningRate=[float(v) for v in His["lr"]] if "lr" in His else None)
     files = []
     if resFile is not None:
         if not resFile.endswith((".h5", ".hdf5")):
@@ -490,11 +366,8 @@ def cnnDriver(
         arrays = {"idtrain": idtrain, "idval": idval}
         accuracy = {}
         if testRes is not None:
-            arrays.update(
-                Ptest=testRes["probabilities"],
-                labelsTest=testRes["labels"],
-                confusionTest=testRes["confusion"],
-            )
+            arrays.update(Ptest=testRes["probabilities"], labelsTest=testRes["labels"],
+                          confusionTest=testRes["confusion"])
             accuracy = {"test": testRes["accuracy"], "testLoss": testRes["loss"], "ntest": ntest}
         files = mg.saveResults(
             resFile, xc, His, xOptAcc, settings=settings, accuracy=accuracy, arrays=arrays, mat=mat, net=net
@@ -516,22 +389,8 @@ def minimalExample(epochs=4, ntrain=100, nval=100):
     opt = mg.SGD(learningRate=1e-1, maxEpochs=epochs, out=1, miniBatch=100 if ntrain >= 100 else ntrain)
     dataset = availableDataset("cifar100")
     nf = [32, 64, 112, 112] if dataset == "cifar100" else [32, 64, 112]
-    return cnnDriver(
-        dataset,
-        "parabolic",
-        ntrain,
-        nval,
-        nf,
-        3,
-        0.1,
-        False,
-        "single",
-        opt,
-        False,
-        None,
-        mg.BatchNormLayer2,
-        None,
-    )
+    return cnnDriver(dataset, "parabolic", ntrain, nval, nf, 3, 0.1, False, "single", opt, False, None,
+                     mg.BatchNormLayer2, None)
 
 
 def main(argv=None):
@@ -546,11 +405,8 @@ def main(argv=None):
     p.add_argument("--h", type=float, default=1.0)
     p.add_argument("--gpu", action="store_true")
     p.add_argument("--precision", default="single", choices=["single", "double"])
-    p.add_argument(
-        "--epochs",
-        type=int,
-        help="epochs of SGD with the learning rate --lr (default: " "Meganet.m's 100-epoch schedule)",
-    )
+    p.add_argument("--epochs", type=int,
+                   help="epochs of SGD with the learning rate --lr (default: Meganet.m's 100-epoch schedule)")
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--no-augment", action="store_true")
@@ -565,34 +421,12 @@ def main(argv=None):
         return His
     opt = defaultOptimizer()
     if args.epochs is not None:
-        opt = mg.SGD(
-            maxEpochs=args.epochs,
-            miniBatch=args.batch,
-            learningRate=args.lr,
-            nesterov=False,
-            out=1,
-            P=mg.ProjBound(-1, 1),
-        )
-    xc, His, xOpt = cnnDriver(
-        args.dataset,
-        args.dynamic,
-        args.ntrain,
-        args.nval,
-        args.nf,
-        args.nt,
-        args.h,
-        args.gpu,
-        args.precision,
-        opt,
-        False if args.no_augment else None,
-        tuple(args.alpha),
-        mg.BatchNormLayer2,
-        args.res_file,
-        ntest=args.ntest,
-        data_dir=args.data_dir,
-        rng=args.seed,
-        mat=args.mat,
-    )
+        opt = mg.SGD(maxEpochs=args.epochs, miniBatch=args.batch, learningRate=args.lr, nesterov=False, out=1,
+                     P=mg.ProjBound(-1, 1))
+    xc, His, xOpt = cnnDriver(args.dataset, args.dynamic, args.ntrain, args.nval, args.nf, args.nt, args.h,
+                              args.gpu, args.precision, opt, False if args.no_augment else None,
+                              tuple(args.alpha), mg.BatchNormLayer2, args.res_file, ntest=args.ntest,
+                              data_dir=args.data_dir, rng=args.seed, mat=args.mat)
     return His
 
 

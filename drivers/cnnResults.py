@@ -21,13 +21,8 @@ import meganet as mg
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cnnDriver import _SETUP  # noqa: E402
 
-_NORM = {
-    "BatchNormLayer": mg.BatchNormLayer,
-    "BatchNormLayer2": mg.BatchNormLayer2,
-    "InstNormLayer": mg.InstNormLayer,
-    "TVNormLayer": mg.TVNormLayer,
-    None: None,
-}
+_NORM = {"BatchNormLayer": mg.BatchNormLayer, "BatchNormLayer2": mg.BatchNormLayer2,
+         "InstNormLayer": mg.InstNormLayer, "TVNormLayer": mg.TVNormLayer, None: None}
 
 
 def cnnResults(fname, ntest=None, useGPU=False, precision="single"):
@@ -59,18 +54,10 @@ def cnnResults(fname, ntest=None, useGPU=False, precision="single"):
         nImg, cin = Y0.shape[1:3], Y0.shape[3]
         if s.get("normalize", True):
             Y0 = mg.normalizeData(Y0, int(np.prod(nImg)) * cin)
-        net, _ = mg.pdeCNN(
-            nImg,
-            cin,
-            s["nf"],
-            s["dynamic"],
-            nt=s["nt"],
-            h=s["h"],
-            normLayer=_NORM[s.get("normLayer")],
-            pdeNormLayer=_NORM[s.get("pdeNormLayer", "TVNormLayer")],
-            useGPU=useGPU,
-            precision=precision,
-        )
+        net, _ = mg.pdeCNN(nImg, cin, s["nf"], s["dynamic"], nt=s["nt"], h=s["h"],
+                           normLayer=_NORM[s.get("normLayer")],
+                           pdeNormLayer=_NORM[s.get("pdeNormLayer", "TVNormLayer")], useGPU=useGPU,
+                           precision=precision)
         mg.setNormStates(net, res["normStates"])
         xc = mg.gpuVar(useGPU, precision, res["xc"])
         theta, W = xc[:net.nTheta()], xc[net.nTheta():]

@@ -29,19 +29,8 @@ def runCIFAR100(
     def augmentCIFAR(Y):
         return mg.randomCrop(mg.randomFlip(Y, 0.5), 4)
 
-    return jmivRuns(
-        "cifar100",
-        zip(ntrain, nval),
-        [32, 64, 128, 256],
-        3,
-        opt,
-        augmentCIFAR,
-        alpha,
-        useGPU,
-        precision,
-        resDir,
-        **kw
-    )
+    return jmivRuns("cifar100", zip(ntrain, nval), [32, 64, 128, 256], 3, opt, augmentCIFAR, alpha, useGPU,
+                    precision, resDir, **kw)
 
 
 def main(argv=None):

@@ -39,15 +39,8 @@ DYNAMICS = ("parabolic", "hamiltonian", "leapfrog")
 #: The settings of ``make run``: widths of the opening layer and the three units, time steps,
 #: step size, learning rate per epoch, mini-batch, regularization (alphaW, alphaTheta,
 #: alphaTime), examples for the training columns of the history.
-SETTINGS = dict(
-    nf=[8, 16, 32, 64],
-    nt=2,
-    h=1.0,
-    learningRate=[0.05, 0.05, 0.05, 0.02, 0.02, 0.005, 0.002],
-    miniBatch=64,
-    alpha=(5e-4, 5e-4, 3e-4),
-    historySubset=1000,
-)
+SETTINGS = dict(nf=[8, 16, 32, 64], nt=2, h=1.0, learningRate=[0.05, 0.05, 0.05, 0.02, 0.02, 0.005, 0.002],
+                miniBatch=64, alpha=(5e-4, 5e-4, 3e-4), historySubset=1000)
 
 
 class _Progress:
@@ -73,49 +66,17 @@ def trainOne(dynamic, full, epochs, outDir, ntrain, ntest, seed, s, queue=None):
     def learningRate(epoch):
         return lrs[min(epoch, len(lrs)) - 1]
 
-    opt = mg.SGD(
-        maxEpochs=epochs,
-        miniBatch=s["miniBatch"],
-        learningRate=learningRate,
-        momentum=0.9,
-        nesterov=False,
-        P=mg.ProjBound(-1, 1),
-        out=1,
-        progress=queue is None,
-        rng=seed,
-    )
+    opt = mg.SGD(maxEpochs=epochs, miniBatch=s["miniBatch"], learningRate=learningRate, momentum=0.9,
+                 nesterov=False, P=mg.ProjBound(-1, 1), out=1, progress=queue is None, rng=seed)
     resFile = None if outDir is None else os.path.join(outDir, f"fashionmnist-{dynamic}")
     wrap = None if queue is None else (lambda f: _Progress(f, queue, dynamic))
     t0 = time.perf_counter()
-    xc, His, xOpt, info = cnnDriver(
-        "fashionmnist",
-        dynamic,
-        ntrain,
-        0,
-        s["nf"],
-        s["nt"],
-        s["h"],
-        False,
-        "single",
-        opt,
-        False,
-        s["alpha"],
-        mg.BatchNormLayer2,
-        resFile,
-        ntest=ntest,
-        embedded=not full,
-        rng=seed,
-        historySubset=s["historySubset"],
-        wrapObjective=wrap,
-        full_output=True,
-    )
-    return dict(
-        His=His,
-        test=info["test"],
-        minutes=(time.perf_counter() - t0) / 60.0,
-        files=info["files"],
-        Ytest=mg.toHost(info["Ytest"]),
-    )
+    xc, His, xOpt, info = cnnDriver("fashionmnist", dynamic, ntrain, 0, s["nf"], s["nt"], s["h"], False,
+                                    "single", opt, False, s["alpha"], mg.BatchNormLayer2, resFile,
+                                    ntest=ntest, embedded=not full, rng=seed,
+                                    historySubset=s["historySubset"], wrapObjective=wrap, full_output=True)
+    return dict(His=His, test=info["test"], minutes=(time.perf_counter() - t0) / 60.0, files=info["files"],
+                Ytest=mg.toHost(info["Ytest"]))
 
 
 def _worker(args):
@@ -125,18 +86,8 @@ def _worker(args):
         return trainOne(*args)
 
 
-def runFashionMNIST(
-    full=False,
-    dynamics=DYNAMICS,
-    epochs=None,
-    outDir="results",
-    figures=True,
-    ntrain=None,
-    ntest=None,
-    seed=0,
-    settings=None,
-    jobs=3,
-):
+def runFashionMNIST(full=False, dynamics=DYNAMICS, epochs=None, outDir="results", figures=True, ntrain=None,
+                    ntest=None, seed=0, settings=None, jobs=3):
     """Train the PDE-CNNs on Fashion-MNIST; returns ``{dynamic: summary}``.
 
     Parameters
@@ -230,11 +181,8 @@ def drawFigures(results, outDir):
         os.path.join(outDir, f)
         for f in ("fashionmnist-history.png", "fashionmnist-confusion.png", "fashionmnist-predictions.png")
     ]
-    mg.plotHistory(
-        {d: r["His"] for d, r in results.items()},
-        files[0],
-        title="Fashion-MNIST: training (subset) and test accuracy per epoch",
-    )
+    mg.plotHistory({d: r["His"] for d, r in results.items()}, files[0],
+                   title="Fashion-MNIST: training (subset) and test accuracy per epoch")
     mg.plotConfusionMatrices({d: r["test"]["confusion"] for d, r in results.items()}, names, files[1])
     first = next(iter(results.values()))
     Ytest = first["Ytest"]
@@ -262,17 +210,8 @@ def main(argv=None):
     p.add_argument("--no-figures", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    return runFashionMNIST(
-        args.full,
-        args.dynamics,
-        args.epochs,
-        args.out,
-        not args.no_figures,
-        args.ntrain,
-        args.ntest,
-        args.seed,
-        jobs=args.jobs,
-    )
+    return runFashionMNIST(args.full, args.dynamics, args.epochs, args.out, not args.no_figures, args.ntrain,
+                           args.ntest, args.seed, jobs=args.jobs)
 
 
 if __name__ == "__main__":

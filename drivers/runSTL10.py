@@ -28,56 +28,14 @@ def runSTL10(epochs=None, ntrain=None, nval=None, useGPU=False, precision="singl
     def augmentSTL(Y):
         return mg.randomCrop(mg.randomFlip(Y, 0.5), 12)
 
-    if ntrain is not None:
-        return jmivRuns(
-            "stl10", zip(ntrain, nval), nf, 5, opt, False, (4e-4, 4e-4, 1e-4), useGPU, precision, resDir, **kw
-        )
     alpha = (4e-4, 4e-4, 1e-4)
-    out = jmivRuns(
-        "stl10",
-        [(n, 1000) for n in range(500, 4001, 500)],
-        nf,
-        5,
-        opt,
-        False,
-        alpha,
-        useGPU,
-        precision,
-        resDir,
-        **kw
-    )
-    out.update(
-        jmivRuns(
-            "stl10",
-            [(4000, 1000)],
-            nf,
-            5,
-            opt,
-            augmentSTL,
-            alpha,
-            useGPU,
-            precision,
-            resDir,
-            dynamics=("hamiltonian", "leapfrog", "parabolic"),
-            **kw
-        )
-    )
-    out.update(
-        jmivRuns(
-            "stl10",
-            [(5000, 0)],
-            nf,
-            5,
-            opt,
-            augmentSTL,
-            alpha,
-            useGPU,
-            precision,
-            resDir,
-            dynamics=("hamiltonian", "leapfrog", "parabolic"),
-            **kw
-        )
-    )
+    if ntrain is not None:
+        return jmivRuns("stl10", zip(ntrain, nval), nf, 5, opt, False, alpha, useGPU, precision, resDir, **kw)
+    # accuracy against training size without augmentation, then 4000 + 1000 and 5000 + 0 with augmentation
+    out = jmivRuns("stl10", [(n, 1000) for n in range(500, 4001, 500)], nf, 5, opt, False, alpha, useGPU,
+                   precision, resDir, **kw)
+    out.update(jmivRuns("stl10", [(4000, 1000), (5000, 0)], nf, 5, opt, augmentSTL, alpha, useGPU, precision,
+                        resDir, dynamics=("hamiltonian", "leapfrog", "parabolic"), **kw))
     return out
 
 

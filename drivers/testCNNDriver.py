@@ -19,15 +19,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cnnDriver import availableDataset, cnnDriver  # noqa: E402
 
 
-def testCNNDriver(
-    epochs=10,
-    ntrain=100,
-    nval=100,
-    datasets=("stl10", "cifar10", "cifar100"),
-    dynamics=("parabolic", "leapfrog", "hamiltonian"),
-    useGPU=False,
-    precision="single",
-):
+def testCNNDriver(epochs=10, ntrain=100, nval=100, datasets=("stl10", "cifar10", "cifar100"),
+                  dynamics=("parabolic", "leapfrog", "hamiltonian"), useGPU=False, precision="single"):
     """Returns ``{(dataset, dynamic): His}``."""
     alpha = (2e-4, 2e-4, 2e-4)
     out = {}

@@ -47,14 +47,9 @@ def test_pdeCNN_time_smoothness_uses_l1():
 
 @pytest.mark.parametrize(
     "kw, match",
-    [
-        (dict(dynamic="wave"), "unknown dynamic"),
-        (dict(nf=[4]), "at least two"),
-        (dict(nImg=(6, 6), nf=[2, 2, 2, 2]), "divisible"),
-        (dict(dynamic="hamiltonian", nf=[3, 4]), "even"),
-        (dict(nt=[1, 2, 3]), "one value per unit"),
-        (dict(alpha=(1, 2)), "alpha"),
-    ],
+    [(dict(dynamic="wave"), "unknown dynamic"), (dict(nf=[4]), "at least two"), (dict(nImg=(6, 6), nf=[2, 2,
+     2, 2]), "divisible"), (dict(dynamic="hamiltonian", nf=[3, 4]), "even"), (dict(nt=[1, 2, 3]),
+     "one value per unit"), (dict(alpha=(1, 2)), "alpha")],
 )
 def test_pdeCNN_rejects_bad_input(kw, match):
     args = dict(nImg=(8, 8), cin=1, nf=[2, 4, 4], dynamic="parabolic")
@@ -70,11 +65,8 @@ def test_initSoftmaxWeights():
 
 
 def _history():
-    return mg.History(
-        ["epoch", "Jc", "train accuracy", "val F", "val accuracy"],
-        [[1, 1.0, 60.0, 0.9, 62.0], [2, 0.5, 80.0, 0.6, 78.0]],
-        stopReason="maxEpochs",
-    )
+    return mg.History(["epoch", "Jc", "train accuracy", "val F", "val accuracy"], [[1, 1.0, 60.0, 0.9, 62.0],
+                      [2, 0.5, 80.0, 0.6, 78.0]], stopReason="maxEpochs")
 
 
 def test_saveResults_roundtrip(tmp_path):
@@ -84,17 +76,9 @@ def test_saveResults_roundtrip(tmp_path):
     states = mg.getNormStates(net)
     assert len(states) == 2 and not np.allclose(states[0][0], 0)
     xc = np.arange(5.0)
-    files = mg.saveResults(
-        tmp_path / "r.h5",
-        xc,
-        _history(),
-        xOpt=2 * xc,
-        settings=dict(nf=[2, 4], norm=mg.TVNormLayer),
-        accuracy={"test": 91.5},
-        arrays={"P": np.eye(3)},
-        mat=True,
-        net=net,
-    )
+    files = mg.saveResults(tmp_path / "r.h5", xc, _history(), xOpt=2 * xc, settings=dict(nf=[2, 4],
+                           norm=mg.TVNormLayer), accuracy={"test": 91.5}, arrays={"P": np.eye(3)}, mat=True,
+                           net=net)
     assert [f.endswith(s) for f, s in zip(files, (".h5", ".mat"))] == [True, True]
     res = mg.loadResults(files[0])
     np.testing.assert_array_equal(res["xc"], xc)

@@ -10,17 +10,6 @@ from .figures import plotAccuracyVsSize, plotConfusionMatrices, plotHistory, plo
 from .pdeCNN import PDE_DYNAMICS, initSoftmaxWeights, pdeCNN
 from .results import getNormStates, loadResults, saveResults, setNormStates
 
-__all__ = [
-    "pdeCNN",
-    "initSoftmaxWeights",
-    "PDE_DYNAMICS",
-    "HistorySubset",
-    "saveResults",
-    "loadResults",
-    "getNormStates",
-    "setNormStates",
-    "plotHistory",
-    "plotConfusionMatrices",
-    "plotPredictions",
-    "plotAccuracyVsSize",
-]
+__all__ = ["pdeCNN", "initSoftmaxWeights", "PDE_DYNAMICS", "HistorySubset", "saveResults", "loadResults",
+           "getNormStates", "setNormStates", "plotHistory", "plotConfusionMatrices", "plotPredictions",
+           "plotAccuracyVsSize"]

@@ -30,7 +30,7 @@ class HistorySubset:
     def __init__(self, fctn, n, rng=None):
         if not callable(fctn) or not hasattr(fctn, "nData"):
             raise TypeError(
-                f"HistorySubset: fctn must be an objective with nData(); got " f"{type(fctn).__name__}"
+                f"HistorySubset: fctn must be an objective with nData(); got {type(fctn).__name__}"
             )
         if int(n) < 1:
             raise ValueError(f"HistorySubset: n must be positive; got {n}")

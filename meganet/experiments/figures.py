@@ -18,7 +18,7 @@ def _pyplot():
         import matplotlib
     except ImportError as err:
         raise ImportError(
-            "meganet's figures need matplotlib: pip install 'meganet[plot]' " "(or pip install matplotlib)"
+            "meganet's figures need matplotlib: pip install 'meganet[plot]' (or pip install matplotlib)"
         ) from err
     if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
         matplotlib.use("Agg")
@@ -104,15 +104,8 @@ def plotConfusionMatrices(matrices, classNames=None, filename=None):
         for i in range(M.shape[0]):
             for j in range(M.shape[1]):
                 if P[i, j] >= 0.5:
-                    ax.text(
-                        j,
-                        i,
-                        f"{P[i, j]:.0f}",
-                        ha="center",
-                        va="center",
-                        fontsize=6,
-                        color="white" if P[i, j] > 60 else "black",
-                    )
+                    ax.text(j, i, f"{P[i, j]:.0f}", ha="center", va="center", fontsize=6,
+                            color="white" if P[i, j] > 60 else "black")
         acc = 100.0 * numpy.trace(M) / max(M.sum(), 1)
         ax.set_title(f"{name}: {acc:.1f} %")
         ticks = numpy.arange(M.shape[0])

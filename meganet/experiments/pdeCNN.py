@@ -26,29 +26,16 @@ def _perUnit(name, v, nUnits, kind):
         v = [kind(x) for x in v]
     except (TypeError, ValueError) as err:
         raise TypeError(
-            f"pdeCNN: {name} must be a number or one number per unit ({nUnits}); " f"got {v!r}"
+            f"pdeCNN: {name} must be a number or one number per unit ({nUnits}); got {v!r}"
         ) from err
     if len(v) != nUnits:
         raise ValueError(f"pdeCNN: {name} needs one value per unit ({nUnits}); got {len(v)} values")
     return v
 
 
-def pdeCNN(
-    nImg,
-    cin,
-    nf,
-    dynamic="parabolic",
-    nt=3,
-    h=1.0,
-    normLayer=BatchNormLayer,
-    pdeNormLayer=TVNormLayer,
-    alpha=(4e-4, 4e-4, 1e-4),
-    eps=1e-3,
-    activation=reluActivation,
-    storeInterm=False,
-    useGPU=False,
-    precision="single",
-):
+def pdeCNN(nImg, cin, nf, dynamic="parabolic", nt=3, h=1.0, normLayer=BatchNormLayer,
+           pdeNormLayer=TVNormLayer, alpha=(4e-4, 4e-4, 1e-4), eps=1e-3, activation=reluActivation,
+           storeInterm=False, useGPU=False, precision="single"):
     """Build a PDE-CNN and the regularizer of its weights (Meganet.m's ``cnnDriver`` network).
 
     The network, for images of ``nImg`` pixels and ``cin`` channels and widths
@@ -142,7 +129,7 @@ def pdeCNN(
     nf = [int(v) for v in nf]
     if len(nf) < 2 or min(nf) < 1:
         raise ValueError(
-            f"pdeCNN: nf must hold at least two positive widths (opening and one " f"unit); got {nf}"
+            f"pdeCNN: nf must hold at least two positive widths (opening and one unit); got {nf}"
         )
     nUnits = len(nf) - 1
     nt = _perUnit("nt", nt, nUnits, int)
@@ -217,13 +204,8 @@ def pdeCNN(
         B2 = opDiag(regD, **kw)
         if alphaTime > 0 and nt[k] > 1:
             regs.append(
-                L1Reg(
-                    opTimeDer(block.nTheta(), nt[k], h[k], **kw),
-                    (alphaTime, alphaTheta),
-                    B2=B2,
-                    eps=eps,
-                    **kw,
-                )
+                L1Reg(opTimeDer(block.nTheta(), nt[k], h[k], **kw), (alphaTime, alphaTheta), B2=B2, eps=eps,
+                      **kw)
             )
         else:
             regs.append(TikhonovReg(B2, alphaTheta, **kw))

@@ -135,7 +135,7 @@ def saveResults(path, xc, His, xOpt=None, settings=None, accuracy=None, arrays=N
 
     if not isinstance(His, History):
         raise TypeError(
-            f"saveResults: His must be a History (as returned by solve); got " f"{type(His).__name__}"
+            f"saveResults: His must be a History (as returned by solve); got {type(His).__name__}"
         )
     path = os.fspath(path)
     folder = os.path.dirname(path)
@@ -167,14 +167,9 @@ def saveResults(path, xc, His, xOpt=None, settings=None, accuracy=None, arrays=N
 
         names = numpy.empty((1, len(His.names)), dtype=object)
         names[0, :] = list(His.names)
-        data = {
-            "xc": toHost(xc).reshape(-1, 1),
-            "xOpt": numpy.zeros((0, 0)) if xOpt is None else toHost(xOpt).reshape(-1, 1),
-            "HisMatrix": His.his,
-            "HisNames": names,
-            "settings": _matStruct(settings or {}),
-            "accuracy": _matStruct(accuracy or {}),
-        }
+        data = {"xc": toHost(xc).reshape(-1, 1), "xOpt": numpy.zeros((0,
+                0)) if xOpt is None else toHost(xOpt).reshape(-1, 1), "HisMatrix": His.his, "HisNames": names,
+                "settings": _matStruct(settings or {}), "accuracy": _matStruct(accuracy or {})}
         data.update(arrays)
         matPath = os.path.splitext(path)[0] + ".mat"
         savemat(matPath, data, oned_as="column")
@@ -202,7 +197,7 @@ def loadResults(path):
         for key in ("xc", "history"):
             if key not in f:
                 raise ValueError(
-                    f"loadResults: {path!r} has no {key!r} dataset; it was not written " "by saveResults"
+                    f"loadResults: {path!r} has no {key!r} dataset; it was not written by saveResults"
                 )
         h = f["history"]
         His = History(json.loads(h.attrs["names"]), h[()].tolist(), stopReason=h.attrs["stopReason"])
