@@ -6,11 +6,7 @@ PDE in each of four units (reversible); the images are not normalized, as in Meg
     python drivers/ELeapfrog_STL10.py                          # Meganet.m's minimal example
     python drivers/ELeapfrog_STL10.py --ntrain 4000 --nval 1000 --nf0 16 --gpu
 
-Meganet.m's inputs: ntrain, nval (examples for training and validation, drawn from the 5,000
-STL-10 training images), nf0 (width of the first layer; the others are multiples), nt
-(time steps per PDE block), useGPU, precision, opt (the optimizer), resFile (results file or
-None). Outputs: xc (final weights), His (history), xOpt (weights with the best validation
-accuracy). Without the STL-10 files the example runs on the embedded Fashion-MNIST subset.
+Inputs and outputs as Meganet.m's (see ``cnnDriver.stl10Experiment``).
 """
 
 import os

@@ -114,6 +114,12 @@ def stl10Experiment(
     variation in time 3e-4 (eps 1e-3), no augmentation, :func:`paperOptimizer` by default.
     Without STL-10 files it runs on the embedded Fashion-MNIST subset with three units
     (28 x 28 images cannot be halved three times).
+
+    Meganet.m's inputs: ``ntrain``, ``nval`` (examples for training and validation, drawn from
+    the 5,000 STL-10 training images), ``nf0`` (width of the first layer; the others are
+    multiples), ``nt`` (time steps per PDE block), ``useGPU``, ``precision``, ``opt`` (the
+    optimizer), ``resFile`` (results file or None). Outputs: ``xc`` (final weights), ``His``
+    (history), ``xOpt`` (weights with the best validation accuracy).
     """
     if opt is None:
         opt = paperOptimizer()

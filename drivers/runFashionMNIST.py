@@ -12,7 +12,7 @@ and ends with one line per network::
 
     parabolic: test accuracy 88.1 % (2000 test images, 2.1 min)
 
-    python drivers/runFashionMNIST.py [--full] [--epochs 7] [--jobs 3] [--out results]
+    python drivers/runFashionMNIST.py [--full] [--epochs 5] [--jobs 3] [--out results]
 """
 
 import os
@@ -39,7 +39,7 @@ DYNAMICS = ("parabolic", "hamiltonian", "leapfrog")
 #: The settings of ``make run``: widths of the opening layer and the three units, time steps,
 #: step size, learning rate per epoch, mini-batch, regularization (alphaW, alphaTheta,
 #: alphaTime), examples for the training columns of the history.
-SETTINGS = dict(nf=[8, 16, 32, 64], nt=2, h=1.0, learningRate=[0.05, 0.05, 0.05, 0.02, 0.02, 0.005, 0.002],
+SETTINGS = dict(nf=[8, 16, 32, 64], nt=2, h=1.0, learningRate=[0.05, 0.05, 0.02, 0.005, 0.001],
                 miniBatch=64, alpha=(5e-4, 5e-4, 3e-4), historySubset=1000)
 
 
@@ -82,7 +82,7 @@ def trainOne(dynamic, full, epochs, outDir, ntrain, ntest, seed, s, queue=None):
 def _worker(args):
     dynamic, outDir = args[0], args[3]
     log = os.devnull if outDir is None else os.path.join(outDir, f"fashionmnist-{dynamic}.log")
-    with open(log, "w") as f, contextlib.redirect_stdout(f):
+    with open(log, "w", buffering=1) as f, contextlib.redirect_stdout(f):
         return trainOne(*args)
 
 
