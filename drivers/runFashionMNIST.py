@@ -182,7 +182,7 @@ def drawFigures(results, outDir):
         for f in ("fashionmnist-history.png", "fashionmnist-confusion.png", "fashionmnist-predictions.png")
     ]
     mg.plotHistory({d: r["His"] for d, r in results.items()}, files[0],
-                   title="Fashion-MNIST: training (subset) and test accuracy per epoch")
+                   title="Fashion-MNIST: training (subset) and test accuracy per epoch", valLabel="test")
     mg.plotConfusionMatrices({d: r["test"]["confusion"] for d, r in results.items()}, names, files[1])
     first = next(iter(results.values()))
     Ytest = first["Ytest"]

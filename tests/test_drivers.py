@@ -68,6 +68,7 @@ def test_cnnDriver_trains_saves_and_cnnResults_reads(dynamic, tmp_path, capsys):
     assert "load previous evaluations" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_cnnResults_on_all_test_images_reproduces_the_driver(tmp_path):
     res = str(tmp_path / "run")
     xc, His, xOpt, info = cnnDriver.cnnDriver("fashionmnist", "leapfrog", 48, 0, [2, 4, 4], 1, 1.0, False,
@@ -114,13 +115,14 @@ def test_STL10_drivers_tiny(name, capsys):
     assert His.nRows == 1 and np.all(np.isfinite(xc))
 
 
+@pytest.mark.slow
 def test_PNAS_l1_tiny(capsys):
     import EParabolic_CIFAR10_PNAS_l1 as m
-    import pytest as _p  # noqa: F401
     xc, His, xOpt = m.EParabolic_CIFAR10_PNAS_l1(32, True, ntest=20, resFile="", historySubset=16)
     assert His.nRows == 2
 
 
+@pytest.mark.slow
 def test_tf_drivers_tiny(capsys):
     import ECNN_CIFAR10_tf
     import ECNN_MNIST_tf

@@ -43,7 +43,7 @@ def _labels(C, name):
     raise ValueError(f"{name} must be one-hot (N, nClass) or class indices (N,); got shape {C.shape}")
 
 
-def plotHistory(His, filename=None, title=None):
+def plotHistory(His, filename=None, title=None, valLabel="validation"):
     """Training history (the paper's Fig. 2, right): objective and accuracies per epoch.
 
     Left panel: the training objective ``Jc`` (and the validation loss when recorded),
@@ -55,6 +55,9 @@ def plotHistory(His, filename=None, title=None):
         One history, or several (e.g. one per network) drawn in the same axes.
     filename : str, optional
     title : str, optional
+    valLabel : str
+        Name of the held-out set in the legend (e.g. ``'test'`` when the history's validation
+        columns were computed on the test set).
     """
     plt = _pyplot()
     runs = His if isinstance(His, dict) else {"": His}
@@ -65,11 +68,11 @@ def plotHistory(His, filename=None, title=None):
         ep = numpy.asarray(H["epoch"])
         ax1.semilogy(ep, H["Jc"], "-o", color=col, ms=3, label=f"{lab}objective (train)")
         if "val F" in H:
-            ax1.semilogy(ep, H["val F"], "--s", color=col, ms=3, label=f"{lab}loss (validation)")
+            ax1.semilogy(ep, H["val F"], "--s", color=col, ms=3, label=f"{lab}loss ({valLabel})")
         if "train accuracy" in H:
             ax2.plot(ep, H["train accuracy"], "-o", color=col, ms=3, label=f"{lab}train")
         if "val accuracy" in H:
-            ax2.plot(ep, H["val accuracy"], "--s", color=col, ms=3, label=f"{lab}validation")
+            ax2.plot(ep, H["val accuracy"], "--s", color=col, ms=3, label=f"{lab}{valLabel}")
     ax1.set_xlabel("epoch")
     ax1.set_title("objective")
     ax2.set_xlabel("epoch")
