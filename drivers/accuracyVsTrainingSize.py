@@ -20,7 +20,7 @@ from runFashionMNIST import DYNAMICS, runFashionMNIST  # noqa: E402
 
 
 def accuracyVsTrainingSize(fractions=tuple(k / 10 for k in range(1, 11)), dynamics=DYNAMICS, epochs=None,
-                           full=False, outDir="results", ntest=None, jobs=2, seed=0):
+                           full=False, outDir="results", ntest=None, jobs=3, seed=0):
     """Returns ``(sizes, {dynamic: [accuracy per size]})`` and writes the figure and numbers to ``outDir``."""
     nAll = mg.setupFashionMNIST(None, 0, embedded=not full)[0].shape[0]
     sizes = [max(10, int(round(f * nAll))) for f in fractions]
@@ -52,7 +52,7 @@ def main(argv=None):
     p.add_argument("--epochs", type=int)
     p.add_argument("--full", action="store_true")
     p.add_argument("--ntest", type=int)
-    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--jobs", type=int, default=3)
     p.add_argument("--out", default="results")
     args = p.parse_args(argv)
     return accuracyVsTrainingSize(

@@ -63,8 +63,8 @@ def trainOne(dynamic, full, epochs, outDir, ntrain, ntest, seed, s, queue=None):
     """Train one network (in a worker process when ``queue`` is given); returns a summary dict."""
     lrs = list(s["learningRate"])
 
-    def learningRate(epoch):
-        return lrs[min(epoch, len(lrs)) - 1]
+    def learningRate(epoch):          # the schedule stretched or compressed to ``epochs``
+        return lrs[min(len(lrs) - 1, (epoch - 1) * len(lrs) // epochs)]
 
     opt = mg.SGD(maxEpochs=epochs, miniBatch=s["miniBatch"], learningRate=learningRate, momentum=0.9,
                  nesterov=False, P=mg.ProjBound(-1, 1), out=1, progress=queue is None, rng=seed)
@@ -96,8 +96,8 @@ def runFashionMNIST(full=False, dynamics=DYNAMICS, epochs=None, outDir="results"
         Use the full data set (refuse the embedded subset).
     dynamics : sequence of str
     epochs : int, optional
-        Number of epochs (default: one per entry of ``SETTINGS['learningRate']``; more epochs
-        repeat the last rate).
+        Number of epochs (default: one per entry of ``SETTINGS['learningRate']``; another
+        number stretches or compresses that schedule).
     outDir : str or None
         Folder of the results files, logs and figures (None: nothing written).
     figures : bool

@@ -78,7 +78,9 @@ def plotHistory(His, filename=None, title=None, valLabel="validation"):
     ax2.set_xlabel("epoch")
     ax2.set_ylabel("accuracy (%)")
     ax2.set_title("accuracy")
+    from matplotlib.ticker import MaxNLocator
     for ax in (ax1, ax2):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     if title:
