@@ -2,8 +2,8 @@
 
 For each of the parabolic, Hamiltonian and leapfrog CNNs: time a few mini-batches, choose
 the number of epochs that fits the budget (``--minutes``, default 60, per network),
-train with SGD (momentum 0.9, |theta| <= 1) and a learning rate that is divided by 10
-twice, at 60 % and 85 % of the epochs, and print the accuracy of the final weights on the
+train with SGD (momentum 0.9, |theta| <= 1) and the learning-rate schedule of ``make run``
+(0.05, 0.05, 0.02, 0.005, 0.001) stretched to that number of epochs, and print the accuracy of the final weights on the
 10,000 test images with the time taken. Needs the full data set
 (``apt-get install dataset-fashion-mnist``). The networks run one after the other; each
 uses the BLAS threads it is given (``OMP_NUM_THREADS``).
@@ -44,7 +44,8 @@ def main(argv=None):
     p.add_argument("--nf", type=int, nargs="+", default=[16, 32, 64, 64])
     p.add_argument("--nt", type=int, default=2)
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--lr", type=float, nargs="+", default=[0.05, 0.05, 0.02, 0.005, 0.001],
+                   help="learning-rate schedule, stretched to the number of epochs")
     p.add_argument("--ntrain", type=int, help="fewer training images (default all 60,000)")
     p.add_argument("--embedded", action="store_true", help="allow the embedded subset (for a quick try)")
     p.add_argument("--out", default="results/benchmark")
@@ -55,7 +56,7 @@ def main(argv=None):
     perEpoch = epochSeconds(args.nf, args.nt, args.batch, nTrain)
     epochs = max(1, int(0.9 * args.minutes * 60 // perEpoch))
     print(f"about {perEpoch / 60:.1f} min per epoch of {nTrain} images: {epochs} epochs per network")
-    lrs = [args.lr * (1.0 if e < 0.6 * epochs else 0.1 if e < 0.85 * epochs else 0.01) for e in range(epochs)]
+    lrs = [args.lr[min(len(args.lr) - 1, e * len(args.lr) // epochs)] for e in range(epochs)]
     lines = []
     for dynamic in args.dynamics:
         opt = mg.SGD(maxEpochs=epochs, miniBatch=args.batch, learningRate=lambda epoch: lrs[epoch - 1],
