@@ -3,8 +3,8 @@
 For each of the parabolic, Hamiltonian and leapfrog CNNs: time a few mini-batches, choose
 the number of epochs that fits the budget (``--minutes``, default 60, per network),
 train with SGD (momentum 0.9, |theta| <= 1) and the learning-rate schedule of ``make run``
-(0.05, 0.05, 0.02, 0.005, 0.001) stretched to that number of epochs, and print the accuracy of the final weights on the
-10,000 test images with the time taken. Needs the full data set
+(0.05, 0.05, 0.02, 0.005, 0.001) stretched to that number of epochs, and print the
+accuracy of the final weights on the 10,000 test images with the time taken. Needs the full data set
 (``apt-get install dataset-fashion-mnist``). The networks run one after the other; each
 uses the BLAS threads it is given (``OMP_NUM_THREADS``).
 
