@@ -130,13 +130,11 @@ def runFashionMNIST(full=False, dynamics=DYNAMICS, epochs=None, outDir="results"
     total = (time.perf_counter() - t0) / 60.0
     if outDir is not None and figures:
         drawFigures(results, outDir)
-    print()
+    print(f"\nwall-clock time of the training: {total:.1f} min ({jobs} job(s))")
     for dynamic, r in results.items():
-        print(
-            f"{dynamic}: test accuracy {r['test']['accuracy']:.1f} % ({r['test']['nExamples']} test images, "
-            f"{r['minutes']:.1f} min)"
-        )
-    print(f"(wall-clock time of the training: {total:.1f} min, {jobs} job(s))")
+        t = r["test"]
+        print(f"{dynamic}: test accuracy {t['accuracy']:.1f} % ({t['nExamples']} test images, "
+              f"{r['minutes']:.1f} min)")
     return results
 
 
