@@ -4,10 +4,13 @@ A dense opening layer lifts the 2-D points to ``nc`` channels, a residual block 
 them for time ``T`` in ``nt`` steps, and a softmax classifier predicts one of 5 height
 bands of the peaks surface. Four dynamics: ``ResNN`` (forward Euler), ``antiSym-ResNN``
 (Runge-Kutta 4 with an antisymmetric kernel), ``leapfrog`` and ``hamiltonian``
-(reversible, DoubleSymLayer). Training: SGD (default) or variable projection with L-BFGS
-(``--opt varpro``).
+(reversible, DoubleSymLayer). Training as Meganet.m: variable projection (the classifier
+weights are solved for inside the objective) with trust-region Newton on the network
+weights (Gauss-Newton Hessian, GMRES steps), 30 iterations; or SGD with ADAM (``--opt sgd``)
+or variable projection with L-BFGS (``--opt lbfgs``).
 
-    python drivers/EResNN_Peaks.py --dynamic antiSym-ResNN --epochs 40
+    python drivers/EResNN_Peaks.py                      # Meganet.m's example
+    python drivers/EResNN_Peaks.py --dynamic leapfrog --opt sgd --epochs 40
 """
 import argparse
 import sys
@@ -43,10 +46,13 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--dynamic", default="antiSym-ResNN",
                    choices=["ResNN", "antiSym-ResNN", "leapfrog", "hamiltonian"])
-    p.add_argument("--opt", default="sgd", choices=["sgd", "varpro"])
+    p.add_argument("--opt", default="varpro", choices=["varpro", "sgd", "lbfgs"],
+                   help="varpro: variable projection + trust-region Newton (Meganet.m); sgd: ADAM; "
+                        "lbfgs: variable projection + L-BFGS")
     p.add_argument("--ntrain", type=int, default=1000)
     p.add_argument("--nval", type=int, default=1000)
-    p.add_argument("--epochs", type=int, default=40, help="SGD epochs (or L-BFGS iterations)")
+    p.add_argument("--epochs", type=int, help="SGD epochs, or iterations of trust-region Newton / L-BFGS "
+                   "(default 40 epochs, 30 iterations)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
 
@@ -60,6 +66,7 @@ def main(argv=None):
     fval = mg.DnnObjFctn(net, None, pLoss, None, Yv, Cv)
     th0 = net.initTheta(rng=args.seed)
     if args.opt == "sgd":
+        args.epochs = 40 if args.epochs is None else args.epochs
         fctn = mg.DnnBatchObjFctn(net, pRegTh, pLoss, pRegW, Ytrain, Ctrain, batchSize=1000)
         opt = mg.SGD(maxEpochs=args.epochs, miniBatch=32, ADAM=True, nesterov=False,
                      learningRate=lambda epoch: 1e-2 if epoch <= 0.75 * args.epochs else 2e-3,
@@ -67,8 +74,15 @@ def main(argv=None):
         x0 = np.concatenate([th0, np.zeros(nW)])
         xc, His, xOpt = opt.solve(fctn, x0, fval)
     else:
-        fctn = mg.DnnVarProObjFctn(net, pRegTh, pLoss, pRegW, None, Ytrain, Ctrain, nW)
-        opt = mg.LBFGS(maxIter=args.epochs, out=1)
+        maxIter = 30 if args.epochs is None else args.epochs
+        if args.opt == "varpro":
+            classSolver = mg.TRNewton(atol=1e-10, rtol=1e-10)
+            fctn = mg.DnnVarProObjFctn(net, pRegTh, pLoss, pRegW, classSolver, Ytrain, Ctrain, nW,
+                                       gnHessian=True)
+            opt = mg.TRNewton(linSol=mg.GMRES(m=20), maxIter=maxIter, out=2)
+        else:
+            fctn = mg.DnnVarProObjFctn(net, pRegTh, pLoss, pRegW, None, Ytrain, Ctrain, nW)
+            opt = mg.LBFGS(maxIter=maxIter, out=1)
         thc, His, thOpt = opt.solve(fctn, th0, fval)
         xOpt = np.concatenate([thOpt, mg.toHost(fctn.solveW(thOpt)[0])])
     Cp = fval.getLabels(xOpt)

@@ -8,7 +8,7 @@ from the top-level package, as on MATLAB's flat path::
     layer = mg.DoubleSymLayer(K, activation=mg.reluActivation)
 
 The sub-packages organise the code (kernels, activations, layers, integrators, loss,
-regularization, linops, optim, objectives, data, augmentation, viewers, utils); each
+regularization, linops, optim, objectives, data, augmentation, viewers, utils, experiments); each
 declares its public names in ``__all__`` and they are all re-exported here.
 """
 from .backend import asArray, getArrayModule, getDtype, gpuVar, toHost
@@ -27,7 +27,8 @@ from .data import *  # noqa: F401,F403
 from .augmentation import *  # noqa: F401,F403
 from .viewers import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403
+from .experiments import *  # noqa: F401,F403
 from . import activations, kernels, layers, integrators, linops, loss, regularization, optim
-from . import objectives, data, augmentation, viewers, utils, backend
+from . import objectives, data, augmentation, viewers, utils, experiments, backend
 
 __version__ = "0.1.0"

@@ -164,6 +164,33 @@ def test_varpro_with_outer_lbfgs_decreases():
     assert fctn.getLabels(thc).shape == C.shape
 
 
+def test_varpro_gauss_newton_hessian(useGPU):
+    fctn, net, loss, Y, C, th = _varpro(useGPU)
+    fctn.gnHessian = True
+    Jc, para, dJ, H, PC = fctn(th)
+    assert PC is None
+    Jc3, _, dJ3 = _varpro(useGPU)[0](th)
+    np.testing.assert_allclose(mg.toHost(dJ), mg.toHost(dJ3), rtol=1e-10)
+    # the theta block of the full Gauss-Newton Hessian at [theta; W(theta)]
+    full = mg.DnnObjFctn(net, mg.TikhonovReg(alpha=1e-3), loss, mg.TikhonovReg(alpha=1e-2), Y, C)
+    Hf = full(net.xp.concatenate([th, para["W"]]))[3]
+    rng = np.random.default_rng(0)
+    v, w = (net.asArray(rng.standard_normal(th.size)) for _ in range(2))
+    vz = net.xp.concatenate([v, net.xp.zeros(para["W"].size)])
+    np.testing.assert_allclose(mg.toHost(H @ v), mg.toHost(Hf @ vz)[:th.size], rtol=1e-10)
+    # symmetric positive semi-definite
+    assert float(w @ (H @ v)) == pytest.approx(float(v @ (H @ w)), rel=1e-10)
+    assert float(v @ (H @ v)) > 0
+    assert fctn(th, doDerivative=False)[2:] == (None, None, None)
+
+
+def test_varpro_with_trust_region_newton_decreases():
+    fctn, net, loss, Y, C, th = _varpro()
+    fctn.gnHessian = True
+    thc, His, _ = mg.TRNewton(maxIter=4).solve(fctn, th)
+    assert His["Jc"][-1] < His["Jc"][0]
+
+
 def test_varpro_bad_input():
     net, loss, Y, C, x = _problem()
     with pytest.raises(ValueError, match="pRegW must be a TikhonovReg with alpha > 0"):

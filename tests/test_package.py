@@ -6,7 +6,7 @@ import pytest
 import meganet as mg
 
 SUBPACKAGES = ["activations", "kernels", "layers", "integrators", "linops", "loss", "regularization",
-               "optim", "objectives", "data", "augmentation", "viewers", "utils"]
+               "optim", "objectives", "data", "augmentation", "viewers", "utils", "experiments"]
 
 
 @pytest.mark.parametrize("name", SUBPACKAGES)

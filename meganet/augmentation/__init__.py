@@ -1,4 +1,4 @@
 """Data augmentation (Meganet.m's augmentation folder)."""
-from .augmentation import randomCrop, randomFlip
+from .augmentation import randomCrop, randomFlip, randomRotate
 
-__all__ = ["randomFlip", "randomCrop"]
+__all__ = ["randomFlip", "randomCrop", "randomRotate"]

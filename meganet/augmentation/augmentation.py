@@ -1,6 +1,6 @@
 """Data augmentation for image batches (Meganet.m's augmentation folder).
 
-Both functions act on image features ``(N, H, W, C)`` on either backend (the random
+All functions act on image features ``(N, H, W, C)`` on either backend (the random
 choices are drawn on the host from ``rng`` and applied with the array's own module) and
 return a new array; ``Y`` is not modified.
 """
@@ -8,7 +8,7 @@ import numpy
 
 from ..backend import getArrayModuleOf
 
-__all__ = ["randomFlip", "randomCrop"]
+__all__ = ["randomFlip", "randomCrop", "randomRotate"]
 
 
 def _checkImages(Y, owner):
@@ -65,3 +65,54 @@ def randomCrop(Y, crop, rng=None):
     cols = xp.asarray(shift[:, 1][:, None] + numpy.arange(W)[None, :])       # (N, W)
     n = xp.asarray(numpy.arange(N)[:, None, None])
     return Yp[n, rows[:, :, None], cols[:, None, :], :]
+
+
+def randomRotate(Y, angles, rng=None):
+    """Rotate every example about its centre by an angle drawn uniformly from ``angles``.
+
+    Nearest-neighbour interpolation; the output has the input's size (corners that come
+    from outside the image are zero), as MATLAB's ``imrotate(..., 'nearest', 'crop')`` that
+    Meganet.m's randomRotate uses. Positive angles turn the image counterclockwise as
+    displayed (row 0 at the top): ``randomRotate(Y, (90, 90))`` equals
+    ``numpy.rot90(Y, 1, axes=(1, 2))``.
+
+    Difference from Meganet.m: there the angles are ``|a2 - a1| * randn + a1`` (normal,
+    centred on ``a1``); here they are uniform on ``[a1, a2]``, the range the argument names.
+
+    Parameters
+    ----------
+    Y : array, shape (N, H, W, C)
+    angles : (a1, a2), degrees, a1 <= a2
+        Range of the rotation angles (e.g. ``(-15, 15)``).
+    rng : seed or numpy.random.Generator
+
+    Returns
+    -------
+    Z : array, shape (N, H, W, C)
+        On the backend of ``Y``; ``Y`` is not modified.
+    """
+    _checkImages(Y, "randomRotate")
+    try:
+        a1, a2 = (float(a) for a in angles)
+    except (TypeError, ValueError):
+        raise ValueError(f"randomRotate: angles must be a pair (a1, a2) of numbers in degrees; "
+                         f"got {angles!r}") from None
+    if not (numpy.isfinite(a1) and numpy.isfinite(a2)) or a1 > a2:
+        raise ValueError(f"randomRotate: angles must be finite with a1 <= a2; got {angles!r}")
+    xp = getArrayModuleOf(Y)
+    rng = numpy.random.default_rng(rng)
+    N, H, W, C = Y.shape
+    phi = numpy.deg2rad(rng.uniform(a1, a2, size=N))[:, None, None]
+    ci, cj = (H - 1) / 2.0, (W - 1) / 2.0
+    # output pixel (i, j) at x = j - cj (right), y = ci - i (up) takes the input pixel at
+    # R(-phi) (x, y): the picture turns by +phi (counterclockwise)
+    y = (ci - numpy.arange(H, dtype=float))[None, :, None]
+    x = (numpy.arange(W, dtype=float) - cj)[None, None, :]
+    xs = numpy.cos(phi) * x + numpy.sin(phi) * y
+    ys = -numpy.sin(phi) * x + numpy.cos(phi) * y
+    rows = numpy.rint(ci - ys).astype(numpy.int64)                  # (N, H, W)
+    cols = numpy.rint(xs + cj).astype(numpy.int64)
+    inside = (rows >= 0) & (rows < H) & (cols >= 0) & (cols < W)
+    n = numpy.broadcast_to(numpy.arange(N)[:, None, None], rows.shape)
+    Z = Y[xp.asarray(n), xp.asarray(numpy.clip(rows, 0, H - 1)), xp.asarray(numpy.clip(cols, 0, W - 1)), :]
+    return Z * xp.asarray(inside[..., None].astype(Y.dtype))

@@ -1,6 +1,7 @@
 """``DnnVarProObjFctn``: variable projection -- the classifier weights are solved for inside."""
 import numpy
 
+from ..linops.linearOperator import LinearOperator
 from ..regularization.tikhonovReg import TikhonovReg
 from .classObjFctn import ClassObjFctn
 from ._dnnObjective import DnnObjective, addRegularizers, historyEntries
@@ -24,8 +25,16 @@ class DnnVarProObjFctn(DnnObjective):
     warm-started from the previous solution). The solution is returned as ``para['W']``
     (flat), so optimizers evaluate validation objectives at ``[theta; W]``.
 
-    Called as ``Jc, para, dJ = fctn(theta, idx)``; no Hessian is provided (use SGD, SD,
-    NLCG or LBFGS as the outer optimizer). All selected examples are propagated at once.
+    Called as ``Jc, para, dJ = fctn(theta, idx)`` (use SGD, SD, NLCG or LBFGS as the outer
+    optimizer), or, with ``gnHessian=True``, as ``Jc, para, dJ, H, PC = fctn(theta, idx)``
+    with the Gauss-Newton Hessian of the network weights at the inner solution (for
+    Newton and TRNewton, as Meganet.m's drivers use it)::
+
+        H = J_theta^T d2S/dYN^2 J_theta + d2R_theta       at W = W(theta)
+
+    (a matrix-free LinearOperator; it leaves out the coupling through ``dW/dtheta``, which
+    makes it an upper bound of the reduced Gauss-Newton Hessian; ``PC`` is None). All
+    selected examples are propagated at once.
 
     Parameters
     ----------
@@ -44,10 +53,12 @@ class DnnVarProObjFctn(DnnObjective):
     innerTol : float, optional
         Default ``1e-13`` (double) or ``1e-5`` (single precision).
     maxInnerIter : int, default 50
+    gnHessian : bool, default False
+        Also return the Gauss-Newton Hessian ``H`` and ``PC = None``.
     """
 
     def __init__(self, net, pRegTheta, pLoss, pRegW, optClass, Y, C, nW, innerTol=None,
-                 maxInnerIter=50):
+                 maxInnerIter=50, gnHessian=False):
         super().__init__(net, pRegTheta, pLoss, pRegW, Y, C)
         if not isinstance(pRegW, TikhonovReg) or not float(numpy.min(pRegW.alpha)) > 0:
             raise ValueError("DnnVarProObjFctn: pRegW must be a TikhonovReg with alpha > 0 (it makes "
@@ -58,6 +69,7 @@ class DnnVarProObjFctn(DnnObjective):
         self.optClass = optClass
         self.innerTol = (1e-13 if net.precision == "double" else 1e-5) if innerTol is None else float(innerTol)
         self.maxInnerIter = int(maxInnerIter)
+        self.gnHessian = bool(gnHessian)
         self.WPrev = None
 
     def _solveInner(self, inner, W0):
@@ -121,12 +133,27 @@ class DnnVarProObjFctn(DnnObjective):
         Jc, regs = addRegularizers(F, para, ((self.pRegTheta, theta, "theta"), (self.pRegW, W, "W")))
         para["hisNames"], para["hisVals"] = historyEntries(self.pLoss, lossPara, regs)
         if not doDerivative:
-            return Jc, para, None
+            return (Jc, para, None, None, None) if self.gnHessian else (Jc, para, None)
         dJ = self.net.JTmv(dYF.reshape(YN.shape), theta, Y, tmp, doDerivative=(True, False))[0]
-        for _, key, _, dR, _ in regs:
+        d2Rth = None
+        for _, key, _, dR, d2R in regs:
             if key == "theta":
-                dJ = dJ + dR
-        return Jc, para, dJ
+                dJ, d2Rth = dJ + dR, d2R
+        if not self.gnHessian:
+            return Jc, para, dJ
+        return Jc, para, dJ, self._thetaHessian(theta, W, Y, C, d2Rth), None
+
+    def _thetaHessian(self, theta, W, Y, C, d2Rth):
+        """The theta-block of the Gauss-Newton Hessian at ``[theta; W]``."""
+        xp = self.net.xp
+        nth = theta.size
+        full = self._gaussNewton(theta, W, [(Y, C, 1.0)], d2Rth, None)
+        zW = xp.zeros(W.size, dtype=theta.dtype)
+
+        def Hmv(v):
+            return (full @ xp.concatenate([v.reshape(-1), zW]))[:nth]
+
+        return LinearOperator((nth,), (nth,), Hmv, Hmv, useGPU=self.net.useGPU, precision=self.net.precision)
 
     def __call__(self, x, idx=None, doDerivative=True):
         return self.eval(x, idx, doDerivative=doDerivative)

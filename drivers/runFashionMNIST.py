@@ -1,0 +1,216 @@
+"""The main job (``make run``): parabolic, Hamiltonian and leapfrog CNNs on Fashion-MNIST.
+
+Trains the three PDE-CNNs of the paper (scaled down for 28x28x1 images) with
+:func:`cnnDriver.cnnDriver`, on the Fashion-MNIST subset embedded in the repository (12,000
+training and 2,000 test images) or, with ``--full``, on the full data set (60,000 + 10,000
+images, ``apt-get install dataset-fashion-mnist``). The networks train in parallel
+processes (``--jobs``, default 3: all at once, sharing the cores; each process uses one
+BLAS thread), with
+one progress bar per network; each network's log goes to ``results/fashionmnist-<dynamic>.log``.
+It writes the results (HDF5) and, when matplotlib is installed, the figures to ``results/``,
+and ends with one line per network::
+
+    parabolic: test accuracy 88.1 % (2000 test images, 2.1 min)
+
+    python drivers/runFashionMNIST.py [--full] [--epochs 5] [--jobs 3] [--out results]
+"""
+
+import os
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")  # one BLAS thread per process: the networks run in parallel
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import multiprocessing  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import meganet as mg  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cnnDriver import cnnDriver  # noqa: E402
+
+DYNAMICS = ("parabolic", "hamiltonian", "leapfrog")
+
+#: The settings of ``make run``: widths of the opening layer and the three units, time steps,
+#: step size, learning rate per epoch, mini-batch, regularization (alphaW, alphaTheta,
+#: alphaTime), examples for the training columns of the history.
+SETTINGS = dict(nf=[8, 16, 32, 64], nt=2, h=1.0, learningRate=[0.05, 0.05, 0.02, 0.005, 0.001],
+                miniBatch=64, alpha=(5e-4, 5e-4, 3e-4), historySubset=1000)
+
+
+class _Progress:
+    """Objective wrapper that reports every mini-batch to a queue (the parallel progress bars)."""
+
+    def __init__(self, fctn, queue, name):
+        self.fctn, self.queue, self.name = fctn, queue, name
+
+    def __getattr__(self, key):
+        return getattr(self.__dict__["fctn"], key)
+
+    def __call__(self, x, idx=None, doDerivative=True):
+        out = self.fctn(x, idx, doDerivative=doDerivative)
+        if doDerivative:
+            self.queue.put((self.name, 1))
+        return out
+
+
+def trainOne(dynamic, full, epochs, outDir, ntrain, ntest, seed, s, queue=None):
+    """Train one network (in a worker process when ``queue`` is given); returns a summary dict."""
+    lrs = list(s["learningRate"])
+
+    def learningRate(epoch):          # the schedule stretched or compressed to ``epochs``
+        return lrs[min(len(lrs) - 1, (epoch - 1) * len(lrs) // epochs)]
+
+    opt = mg.SGD(maxEpochs=epochs, miniBatch=s["miniBatch"], learningRate=learningRate, momentum=0.9,
+                 nesterov=False, P=mg.ProjBound(-1, 1), out=1, progress=queue is None, rng=seed)
+    resFile = None if outDir is None else os.path.join(outDir, f"fashionmnist-{dynamic}")
+    wrap = None if queue is None else (lambda f: _Progress(f, queue, dynamic))
+    t0 = time.perf_counter()
+    xc, His, xOpt, info = cnnDriver("fashionmnist", dynamic, ntrain, 0, s["nf"], s["nt"], s["h"], False,
+                                    "single", opt, False, s["alpha"], mg.BatchNormLayer2, resFile,
+                                    ntest=ntest, embedded=not full, rng=seed,
+                                    historySubset=s["historySubset"], wrapObjective=wrap, full_output=True)
+    return dict(His=His, test=info["test"], minutes=(time.perf_counter() - t0) / 60.0, files=info["files"],
+                Ytest=mg.toHost(info["Ytest"]))
+
+
+def _worker(args):
+    dynamic, outDir = args[0], args[3]
+    log = os.devnull if outDir is None else os.path.join(outDir, f"fashionmnist-{dynamic}.log")
+    with open(log, "w", buffering=1) as f, contextlib.redirect_stdout(f):
+        return trainOne(*args)
+
+
+def runFashionMNIST(full=False, dynamics=DYNAMICS, epochs=None, outDir="results", figures=True, ntrain=None,
+                    ntest=None, seed=0, settings=None, jobs=3):
+    """Train the PDE-CNNs on Fashion-MNIST; returns ``{dynamic: summary}``.
+
+    Parameters
+    ----------
+    full : bool
+        Use the full data set (refuse the embedded subset).
+    dynamics : sequence of str
+    epochs : int, optional
+        Number of epochs (default: one per entry of ``SETTINGS['learningRate']``; another
+        number stretches or compresses that schedule).
+    outDir : str or None
+        Folder of the results files, logs and figures (None: nothing written).
+    figures : bool
+        Draw the figures (when matplotlib is installed).
+    ntrain, ntest : int, optional
+        Fewer training/test images (default all).
+    seed : int
+    settings : dict, optional
+        Entries overriding :data:`SETTINGS`.
+    jobs : int
+        Networks trained at the same time (separate processes); 1 trains them one after the
+        other in this process, printing the optimizer's table and progress bars.
+
+    Returns
+    -------
+    results : dict
+        Per dynamic: ``His``, ``test`` (:func:`meganet.classificationResults` of the final
+        weights), ``minutes`` (training and evaluation), ``files``, ``Ytest`` (the test images as
+        the network saw them, normalized).
+    """
+    s = dict(SETTINGS, **(settings or {}))
+    epochs = len(s["learningRate"]) if epochs is None else int(epochs)
+    if outDir is not None:
+        os.makedirs(outDir, exist_ok=True)
+    t0 = time.perf_counter()
+    if jobs <= 1:
+        results = {d: trainOne(d, full, epochs, outDir, ntrain, ntest, seed, s) for d in dynamics}
+    else:
+        results = _runParallel(dynamics, full, epochs, outDir, ntrain, ntest, seed, s, jobs)
+    total = (time.perf_counter() - t0) / 60.0
+    if outDir is not None and figures:
+        drawFigures(results, outDir)
+    print(f"\nwall-clock time of the training: {total:.1f} min ({jobs} job(s))")
+    for dynamic, r in results.items():
+        t = r["test"]
+        print(f"{dynamic}: test accuracy {t['accuracy']:.1f} % ({t['nExamples']} test images, "
+              f"{r['minutes']:.1f} min)")
+    return results
+
+
+def _runParallel(dynamics, full, epochs, outDir, ntrain, ntest, seed, s, jobs):
+    from tqdm import tqdm
+
+    nTrain = ntrain if ntrain is not None else (mg.setupFashionMNIST(None, 0, embedded=not full)[0].shape[0])
+    perEpoch = nTrain // s["miniBatch"]
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager:
+        queue = manager.Queue()
+        bars = {
+            d: tqdm(total=epochs * perEpoch, desc=f"{d:>11}", position=k, unit="batch", leave=True)
+            for k, d in enumerate(dynamics)
+        }
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futures = {
+                d: pool.submit(_worker, (d, full, epochs, outDir, ntrain, ntest, seed, s, queue))
+                for d in dynamics
+            }
+            while not all(f.done() for f in futures.values()) or not queue.empty():
+                try:
+                    name, n = queue.get(timeout=0.5)
+                    bars[name].update(n)
+                except Exception:  # queue.Empty (from the manager's proxy)
+                    pass
+            results = {d: f.result() for d, f in futures.items()}
+        for b in bars.values():
+            b.close()
+    return results
+
+
+def drawFigures(results, outDir):
+    """History, confusion matrices and example predictions as PNGs in ``outDir``."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print("matplotlib is not installed (pip install 'meganet[plot]'): no figures")
+        return []
+    names = mg.classNames("fashion-mnist")
+    files = [
+        os.path.join(outDir, f)
+        for f in ("fashionmnist-history.png", "fashionmnist-confusion.png", "fashionmnist-predictions.png")
+    ]
+    mg.plotHistory({d: r["His"] for d, r in results.items()}, files[0],
+                   title="Fashion-MNIST: training (subset) and test accuracy per epoch", valLabel="test")
+    mg.plotConfusionMatrices({d: r["test"]["confusion"] for d, r in results.items()}, names, files[1])
+    first = next(iter(results.values()))
+    Ytest = first["Ytest"]
+    P, labels = first["test"]["probabilities"], first["test"]["labels"]
+    # four correctly and four wrongly classified images (or as many as there are)
+    right, wrong = np.flatnonzero(P.argmax(1) == labels), np.flatnonzero(P.argmax(1) != labels)
+    pick = np.r_[right[: 8 - min(4, wrong.size)], wrong[:4]]
+    mg.plotPredictions(Ytest[pick], P[pick], labels[pick], names, files[2])
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    print("figures: " + ", ".join(files))
+    return files
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--full", action="store_true", help="full Fashion-MNIST (not the embedded subset)")
+    p.add_argument("--dynamics", nargs="+", default=list(DYNAMICS), choices=list(DYNAMICS))
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--ntrain", type=int)
+    p.add_argument("--ntest", type=int)
+    p.add_argument("--jobs", type=int, default=3, help="networks trained at the same time (processes)")
+    p.add_argument("--out", default="results", help="folder of results and figures")
+    p.add_argument("--no-figures", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    return runFashionMNIST(args.full, args.dynamics, args.epochs, args.out, not args.no_figures, args.ntrain,
+                           args.ntest, args.seed, jobs=args.jobs)
+
+
+if __name__ == "__main__":
+    main()

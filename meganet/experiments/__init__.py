@@ -1,0 +1,15 @@
+"""Experiments of the paper: the PDE-CNNs, their evaluation, results files and figures.
+
+The network construction is the one of Meganet.m's image drivers (``EParabolic_STL10``,
+``cnnDriver``, ...), written once so that every driver, the benchmark and ``make run``
+share it.
+"""
+
+from .evaluation import HistorySubset
+from .figures import plotAccuracyVsSize, plotConfusionMatrices, plotHistory, plotPredictions
+from .pdeCNN import PDE_DYNAMICS, initSoftmaxWeights, pdeCNN
+from .results import getNormStates, loadResults, saveResults, setNormStates
+
+__all__ = ["pdeCNN", "initSoftmaxWeights", "PDE_DYNAMICS", "HistorySubset", "saveResults", "loadResults",
+           "getNormStates", "setNormStates", "plotHistory", "plotConfusionMatrices", "plotPredictions",
+           "plotAccuracyVsSize"]
