@@ -109,12 +109,16 @@ def peakRSS():
     raise RuntimeError("VmHWM not found in /proc/self/status (Linux only)")
 
 
-def measurePeak(fun):
+def measurePeak(fun, warmup=None):
     """``(peak, base)``: the RSS high-water mark after ``fun()`` and the RSS just before it.
 
     ``peak - base`` is what ``fun`` added at its peak. Meaningful in a fresh process whose
-    earlier work (imports, building the model and data) stayed below the peak.
+    earlier work (imports, building the model and data) stayed below the peak. ``warmup``
+    (the same computation on one example) runs first, so that one-time costs (thread
+    pools, library initialisation) are part of ``base``, not of the peak.
     """
+    if warmup is not None:
+        warmup()
     base = currentRSS()
     fun()
     return peakRSS(), base

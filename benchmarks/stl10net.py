@@ -50,8 +50,8 @@ class STL10Spec:
                  precision="single"):
         if dynamics not in WIDTHS:
             raise ValueError(f"dynamics must be one of {DYNAMICS}; got {dynamics!r}")
-        if pdeNorm not in ("inst", "tv"):
-            raise ValueError(f"pdeNorm must be 'inst' or 'tv'; got {pdeNorm!r}")
+        if pdeNorm not in ("inst", "tv", None):
+            raise ValueError(f"pdeNorm must be 'inst', 'tv' or None; got {pdeNorm!r}")
         self.dynamics, self.nImg, self.cin, self.nt, self.h = dynamics, tuple(nImg), cin, nt, h
         self.pdeNorm, self.precision = pdeNorm, precision
         self.nf = tuple(nf0 * m for m in WIDTHS[dynamics])
@@ -78,6 +78,8 @@ class STL10Spec:
 
     def _symLayer(self, nImg, c, uses):
         K = self._conv(nImg, (3, 3, c, c), uses)
+        if self.pdeNorm is None:
+            return mg.DoubleSymLayer(K, activation=mg.reluActivation)
         self._scaleShift(c)
         Norm = mg.InstNormLayer if self.pdeNorm == "inst" else mg.TVNormLayer
         nL = Norm(nImg + (c,), isWeight=True, precision=self.precision)
@@ -86,11 +88,9 @@ class STL10Spec:
     def _pdeBlock(self, nImg, c):
         start = len(self.params)
         if self.dynamics == "hamiltonian":
-            layer = self._symLayer(nImg, c // 2, 2)                # K and K^T per step
-            self._symLayer(nImg, c // 2, 2)                         # layout of the second layer
-            step = self.params[start:]
-            self.params[start:] = step * self.nt
-            self.convs[-2:] = [(n, s, u * self.nt) for n, s, u in self.convs[-2:]]
+            layer = self._symLayer(nImg, c // 2, 2 * self.nt)      # K and K^T per step
+            self._symLayer(nImg, c // 2, 2 * self.nt)              # layout of the second layer
+            self.params[start:] = self.params[start:] * self.nt
             return mg.DoubleHamiltonianNN(layer, layer, self.nt, self.h)
         layer = self._symLayer(nImg, c, 2 * self.nt)
         self.params[start:] = self.params[start:] * self.nt
@@ -144,15 +144,46 @@ class STL10Spec:
         return step
 
     # ------------------------------------------------------------------ PyTorch
-    def torchModel(self, torch, theta, W):
+    def torchModel(self, torch, theta, W=None):
         """``(params, forward)``: PyTorch leaf tensors from ``theta``/``W`` and the NCHW forward map."""
         return TorchSTL10(self, torch, theta, W)
+
+
+class PDEUnitSpec(STL10Spec):
+    """One PDE block of the network alone: ``channels`` features of size ``nImg``.
+
+    The Hamiltonian block splits the channels in two halves (a layer on ``channels / 2``
+    each); ``pdeNorm=None`` leaves the normalization out of the symmetric layer.
+    """
+
+    def __init__(self, dynamics, nImg=(48, 48), channels=64, nt=3, h=1.0, pdeNorm=None,
+                 precision="single"):
+        self.channels = channels
+        super().__init__(dynamics, nImg=nImg, cin=channels, nt=nt, h=h, pdeNorm=pdeNorm,
+                         precision=precision)
+
+    def _build(self):
+        return self._pdeBlock(self.nImg, self.channels)
+
+    def data(self, N, seed=1):
+        """``(Y, W)``: random input features and output weights of the sum ``<W, block(Y)>``."""
+        rng = numpy.random.default_rng(seed)
+        shape = (N,) + self.nImg + (self.channels,)
+        return (mg.asArray(rng.standard_normal(shape), precision=self.precision),
+                mg.asArray(rng.standard_normal(shape), precision=self.precision))
+
+    def meganetStep(self, theta, Y, W):
+        """Forward pass and the full gradient of ``<W, block(Y)>``: ``(dtheta, dY)``."""
+        def step():
+            Z, tmp = self.net.forwardProp(theta, Y)
+            return self.net.JTmv(W, theta, Y, tmp)
+        return step
 
 
 class TorchSTL10:
     """The same network in PyTorch (NCHW), with leaf tensors copied from meganet's weights."""
 
-    def __init__(self, spec, torch, theta, W):
+    def __init__(self, spec, torch, theta, W=None):
         self.spec, self.torch = spec, torch
         dtype = torch.float32 if spec.precision == "single" else torch.float64
         self.params = []
@@ -165,24 +196,26 @@ class TorchSTL10:
             if kind == "conv":
                 v = v.transpose(3, 2, 0, 1)                # (cout, cin, k1, k2)
             self.params.append(torch.tensor(numpy.ascontiguousarray(v), dtype=dtype, requires_grad=True))
+        self.dtype = dtype
+        if W is None:           # a PDE unit alone, without classifier
+            return
         Wm = numpy.asarray(mg.toHost(W)).reshape(NCLASS, -1)
         self.Wc = torch.tensor(numpy.ascontiguousarray(Wm[:, :-1]), dtype=dtype, requires_grad=True)
         self.bc = torch.tensor(numpy.ascontiguousarray(Wm[:, -1]), dtype=dtype, requires_grad=True)
-        self.dtype = dtype
 
     def leaves(self):
         return self.params + [self.Wc, self.bc]
 
     def input(self, Y, labels):
-        t = self.torch
-        x = t.tensor(numpy.ascontiguousarray(numpy.asarray(mg.toHost(Y)).transpose(0, 3, 1, 2)),
-                     dtype=self.dtype)
-        return x, t.as_tensor(numpy.asarray(labels), dtype=t.long)
+        return self.nchw(Y), self.torch.as_tensor(numpy.asarray(labels), dtype=self.torch.long)
 
     def _symLayer(self, x, it):
         F = self.torch.nn.functional
-        K, s, b = next(it), next(it), next(it)
+        K = next(it)
         u = F.conv2d(x, K, padding=1)
+        if self.spec.pdeNorm is None:
+            return -F.conv_transpose2d(F.relu(u), K, padding=1)
+        s, b = next(it), next(it)
         if self.spec.pdeNorm == "inst":
             v = F.instance_norm(u, weight=s, bias=b, eps=1e-4)
         else:
@@ -219,6 +252,21 @@ class TorchSTL10:
             z = z - h * self._symLayer(y, it)
         return self.torch.cat([y, z], dim=1)
 
+    def nchw(self, Y, requiresGrad=False):
+        """NHWC meganet features as an NCHW tensor."""
+        return self.torch.tensor(numpy.ascontiguousarray(numpy.asarray(mg.toHost(Y)).transpose(0, 3, 1, 2)),
+                                 dtype=self.dtype, requires_grad=requiresGrad)
+
+    def unitStep(self, x, w):
+        """Forward pass of the PDE block and the gradient of ``<w, block(x)>`` (into ``.grad``)."""
+        for p in self.params + [x]:
+            p.grad = None
+        (self._pdeBlock(x, iter(self.params)) * w).sum().backward()
+
+    def unitGradient(self, x):
+        """``(dtheta, dY)`` of :meth:`unitStep` in meganet's layout."""
+        return self._thetaGradient(), x.grad.numpy().transpose(0, 2, 3, 1)
+
     def scores(self, x):
         F = self.torch.nn.functional
         it = iter(self.params)
@@ -237,11 +285,14 @@ class TorchSTL10:
         loss.backward()
         return loss
 
-    def gradient(self):
-        """``(dtheta, dW)`` from the leaves' ``.grad``, in meganet's layout."""
+    def _thetaGradient(self):
         parts = []
         for (kind, _), p in zip(self.spec.params, self.params):
             g = p.grad.detach().numpy()
             parts.append((g.transpose(2, 3, 1, 0) if kind == "conv" else g).reshape(-1))
+        return numpy.concatenate(parts)
+
+    def gradient(self):
+        """``(dtheta, dW)`` from the leaves' ``.grad``, in meganet's layout."""
         dW = numpy.concatenate([self.Wc.grad.numpy(), self.bc.grad.numpy()[:, None]], axis=1)
-        return numpy.concatenate(parts), dW.reshape(-1)
+        return self._thetaGradient(), dW.reshape(-1)

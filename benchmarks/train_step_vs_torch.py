@@ -90,18 +90,18 @@ def child(a):
     dyn, N = a.dynamics[0], a.batch[0]
     spec = specFor(a, dyn)
     theta, W = spec.initWeights()
-    Y, labels = spec.data(N)
     if a.child == "meganet":
-        step = spec.meganetStep(theta, W, Y, labels)
+        def step(Y, labels):
+            return spec.meganetStep(theta, W, Y, labels)
     else:
         torch = benchutil.importTorch(required=True)
         model = spec.torchModel(torch, theta, W)
-        x, lab = model.input(Y, labels)
-        del Y
 
-        def step():
-            model.step(x, lab)
-    peak, base = benchutil.measurePeak(step)
+        def step(Y, labels):
+            x, lab = model.input(Y, labels)
+            return lambda: model.step(x, lab)
+    warm, run = step(*spec.data(2)), step(*spec.data(N))
+    peak, base = benchutil.measurePeak(run, warmup=warm)
     print(peak, base)
 
 
