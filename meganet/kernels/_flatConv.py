@@ -182,9 +182,12 @@ def flatStencilGradient(Ypad, W, kSize):
     k1, k2 = kSize
     T = N * Hp * Wp
     L = T - ((k1 - 1) * Wp + (k2 - 1))
-    Wpad = numpy.zeros((N, Hp, Wp, cout), dtype=W.dtype)
-    Wpad[:, :H, :Wd] = W
-    Wf = Wpad.reshape(T, cout)
+    if (H, Wd) == (Hp, Wp):          # 1 x 1 stencils: no padding
+        Wf = W.reshape(T, cout)
+    else:
+        Wpad = numpy.zeros((N, Hp, Wp, cout), dtype=W.dtype)
+        Wpad[:, :H, :Wd] = W
+        Wf = Wpad.reshape(T, cout)
     Yf = Ypad.reshape(T, cin)
     offsets = [i * Wp + j for i in range(k1) for j in range(k2)]
     rows = _chunkRows(cin + cout, Ypad.dtype.itemsize)

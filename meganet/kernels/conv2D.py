@@ -86,6 +86,8 @@ class Conv2D(ConvKernel):
 
     def _useIm2col(self, product):
         """Whether ``product`` ('Amv', 'ATmv' or 'JthetaTmv') uses im2col."""
+        if self._pointwise():
+            return False
         if self.algorithm == "auto":
             # measured: with one input channel the k1 k2 products have inner size 1 and
             # are slow, while im2col's single product has inner size k1 k2
@@ -129,20 +131,20 @@ class Conv2D(ConvKernel):
     def _route(self, product):
         """How ``product`` ('Amv', 'ATmv' or 'JthetaTmv') is formed for the current backend.
 
-        One of ``'pointwise'`` (1 x 1 stencils, stride 1: one matrix product),
-        ``'im2col'``, ``'flat'`` (stride 1 on the host: ``k1 k2`` products on the flattened
-        padded grid, accumulated in place by BLAS, see :func:`flatCorrelate`) and
+        One of ``'flat'`` (stride 1 on the host, including 1 x 1 stencils: ``k1 k2``
+        products on the flattened padded grid, accumulated in place by BLAS in row chunks
+        split over the BLAS threads; see :func:`flatCorrelate`), ``'pointwise'`` (1 x 1
+        stencils, stride 1, on the device: one matrix product), ``'im2col'`` and
         ``'shifted'`` (one product per stencil entry on shifted windows: strides > 1, and
         the device, where the forward product also runs on the flattened grid when that
         adds few pixels).
         """
-        if self._pointwise():
+        host = self.stride == 1 and self.xp is numpy
+        if self._pointwise() and not host:
             return "pointwise"
         if self._useIm2col(product):
             return "im2col"
-        if self.stride == 1 and self.xp is numpy:
-            return "flat"
-        return "shifted"
+        return "flat" if host else "shifted"
 
     def _applyStencils(self, K, Y):
         k1, k2, cin, cout = self.sK
