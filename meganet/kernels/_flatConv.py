@@ -122,6 +122,17 @@ def _inParallel(work, L, rows):
     return results
 
 
+def _flatInput(Ypad, kSize):
+    """``(T, L, Yf, offsets)``: rows of the grid, rows with a full stencil, the flattened
+    input ``(T, cin)`` and the row offset ``i Wp + j`` of every stencil entry (C order)."""
+    N, Hp, Wp, cin = Ypad.shape
+    k1, k2 = kSize
+    T = N * Hp * Wp
+    L = T - ((k1 - 1) * Wp + (k2 - 1))
+    offsets = [i * Wp + j for i in range(k1) for j in range(k2)]
+    return T, L, Ypad.reshape(T, cin), offsets
+
+
 def flatCorrelate(Ypad, K, nImgOut):
     """Stride-1 cross-correlation of padded images with stencils, on the flattened grid.
 
@@ -142,11 +153,8 @@ def flatCorrelate(Ypad, K, nImgOut):
     N, Hp, Wp, cin = Ypad.shape
     k1, k2, _, cout = K.shape
     H, W = nImgOut
-    T = N * Hp * Wp
-    L = T - ((k1 - 1) * Wp + (k2 - 1))
-    Yf = Ypad.reshape(T, cin)
-    K = numpy.ascontiguousarray(K)
-    offsets = [(i, j, i * Wp + j) for i in range(k1) for j in range(k2)]
+    T, L, Yf, offsets = _flatInput(Ypad, (k1, k2))
+    Ks = numpy.ascontiguousarray(K).reshape(k1 * k2, cin, cout)
     Z = numpy.empty((T, cout), dtype=Ypad.dtype)
     Z[L:] = 0
     rows = _chunkRows(cin + cout, Ypad.dtype.itemsize)
@@ -155,8 +163,8 @@ def flatCorrelate(Ypad, K, nImgOut):
         for s in range(a, b, rows):
             e = min(b, s + rows)
             Zc = Z[s:e]
-            for n, (i, j, o) in enumerate(offsets):
-                gemmInto(Yf[s + o:e + o], K[i, j], Zc, 1.0 if n else 0.0)
+            for n, o in enumerate(offsets):
+                gemmInto(Yf[s + o:e + o], Ks[n], Zc, 1.0 if n else 0.0)
     _inParallel(work, L, rows)
     return numpy.ascontiguousarray(Z.reshape(N, Hp, Wp, cout)[:, :H, :W])
 
@@ -180,16 +188,13 @@ def flatStencilGradient(Ypad, W, kSize):
     N, Hp, Wp, cin = Ypad.shape
     H, Wd, cout = W.shape[1:]
     k1, k2 = kSize
-    T = N * Hp * Wp
-    L = T - ((k1 - 1) * Wp + (k2 - 1))
+    T, L, Yf, offsets = _flatInput(Ypad, kSize)
     if (H, Wd) == (Hp, Wp):          # 1 x 1 stencils: no padding
         Wf = W.reshape(T, cout)
     else:
         Wpad = numpy.zeros((N, Hp, Wp, cout), dtype=W.dtype)
         Wpad[:, :H, :Wd] = W
         Wf = Wpad.reshape(T, cout)
-    Yf = Ypad.reshape(T, cin)
-    offsets = [i * Wp + j for i in range(k1) for j in range(k2)]
     rows = _chunkRows(cin + cout, Ypad.dtype.itemsize)
 
     def work(a, b):
