@@ -25,12 +25,14 @@ Threads. Many small multi-threaded BLAS calls each end with a synchronisation of
 threads, which is slow when the cores are shared with other processes (measured: 10x
 slower than the same products with one large call per stencil entry on a busy 2-core
 machine). So the rows are split into one contiguous part per BLAS thread; each part runs
-in its own thread with single-threaded BLAS calls on its chunks (the calls release the
-GIL), and the threads meet once per product. The number of threads is the BLAS library's
+in its own thread (the calling thread and a pool created once per process) with
+single-threaded BLAS calls on its chunks (the calls release the GIL), and the threads
+meet once per product. The number of threads is the BLAS library's
 (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or a ``threadpoolctl`` limit set by the
 caller); BLAS is limited to one thread per call while the parts run.
 """
-import threading
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy
 from scipy.linalg import blas
@@ -89,11 +91,21 @@ def _controller():
     return ctl
 
 
+def _workers(n):
+    """A pool of ``n`` threads for the row parts (created once per process and size)."""
+    pool = getattr(_workers, "pool", None)
+    if pool is None or _workers.key != (os.getpid(), n):    # new size, or a forked child
+        pool = _workers.pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="meganet-gemm")
+        _workers.key = (os.getpid(), n)
+    return pool
+
+
 def _inParallel(work, L, rows):
     """Run ``work(a, b)`` on a split of the rows ``[0, L)``, one part per BLAS thread.
 
-    Each part is a multiple of ``rows`` long (except the last). While the parts run,
-    BLAS uses one thread per call. Returns the results of ``work`` in order.
+    Each part is a multiple of ``rows`` long (except the last). The calling thread runs
+    the first part, pool threads the others; while the parts run, BLAS uses one thread
+    per call. Returns the results of ``work`` in order.
     """
     blasLibs = _controller().select(user_api="blas")
     nThreads = max([lib.num_threads for lib in blasLibs.lib_controllers] + [1])
@@ -102,24 +114,11 @@ def _inParallel(work, L, rows):
     if parts <= 1:
         return [work(0, L)]
     bounds = [min(L, rows * (nChunks * k // parts)) for k in range(parts + 1)]
-    results = [None] * parts
-    errors = []
-
-    def run(k):
-        try:
-            results[k] = work(bounds[k], bounds[k + 1])
-        except BaseException as err:   # re-raised in the calling thread
-            errors.append(err)
     with blasLibs.limit(limits=1):
-        threads = [threading.Thread(target=run, args=(k,)) for k in range(1, parts)]
-        for t in threads:
-            t.start()
-        run(0)
-        for t in threads:
-            t.join()
-    if errors:
-        raise errors[0]
-    return results
+        pool = _workers(parts - 1)
+        futures = [pool.submit(work, bounds[k], bounds[k + 1]) for k in range(1, parts)]
+        first = work(bounds[0], bounds[1])
+        return [first] + [f.result() for f in futures]
 
 
 def _flatInput(Ypad, kSize):
