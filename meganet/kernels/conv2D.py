@@ -50,13 +50,17 @@ class Conv2D(ConvKernel):
     algorithm : {'auto', 'shifted', 'im2col'}
         How the products are formed on top of matrix multiplication:
         ``'shifted'`` accumulates ``k1 k2`` matrix products ``Yshift_ij K[i, j]`` (one per
-        stencil entry, each ``(N Ho Wo, cin) x (cin, cout)``; for the forward product with
-        stride 1 computed on the flattened padded grid, without copying the shifted
-        inputs, when the padding adds at most 30 % pixels); ``'im2col'`` gathers all
-        shifted copies into one ``(N Ho Wo, k1 k2 cin)`` matrix and does one product
-        (``k1 k2`` times the memory of ``Y``). ``'auto'`` uses ``'shifted'``, which was as
-        fast or faster in the measured cases (``benchmarks/conv2d.py``), except for the
-        forward product with one input channel, where it uses ``'im2col'``.
+        stencil entry, each ``(N Ho Wo, cin) x (cin, cout)``). On the host with stride 1
+        (1 x 1 stencils included) all three products run on the flattened padded grid
+        without copying the shifted inputs and accumulate in place, in cache-sized row
+        chunks split over the BLAS threads (``meganet/kernels/_flatConv.py``,
+        ``docs/performance.md``); otherwise (strides > 1, the device) on shifted windows,
+        the device's forward product on the flattened grid when the padding adds at most
+        30 % pixels. ``'im2col'`` gathers all shifted copies into one
+        ``(N Ho Wo, k1 k2 cin)`` matrix and does one product (``k1 k2`` times the memory of
+        ``Y``). ``'auto'`` uses ``'shifted'``, which was as fast or faster in the measured
+        cases (``benchmarks/kernels_vs_torch.py``, ``benchmarks/conv2d.py``), except for
+        the forward product with one input channel, where it uses ``'im2col'``.
     useGPU, precision :
         Backend. On the device the same code runs on the device module's matrix products.
     """
