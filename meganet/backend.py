@@ -20,7 +20,8 @@ import numpy
 
 __all__ = [
     "PRECISIONS", "checkPrecision", "checkUseGPU", "getArrayModule", "getDtype",
-    "getArrayModuleOf", "isDeviceArray", "hasBackend", "backendChildren", "BackendMixin", "gpuVar", "toHost", "asArray", "randn",
+    "getArrayModuleOf", "isDeviceArray", "hasBackend", "backendChildren", "BackendMixin", "gpuVar", "toHost", "asArray",
+    "resolveBackend", "inheritBackend",
 ]
 
 PRECISIONS = {"single": numpy.float32, "double": numpy.float64}
@@ -200,7 +201,36 @@ def gpuVar(useGPU, precision, *arrays):
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def randn(shape, useGPU=False, precision="double", rng=None):
-    """Standard normal samples drawn on the host from ``rng`` and moved to the backend."""
-    rng = numpy.random.default_rng(rng)
-    return asArray(rng.standard_normal(shape), useGPU=useGPU, precision=precision)
+def resolveBackend(useGPU, precision, children, owner):
+    """Backend of a container: the given settings, else the children's, which must agree.
+
+    Used by the blocks and networks (their children are peers). Returns ``(useGPU, precision)``.
+    """
+    if useGPU is None:
+        vals = {bool(c.useGPU) for c in children}
+        if len(vals) > 1:
+            raise ValueError(f"{owner}: the children disagree on useGPU ({sorted(vals)}); "
+                             "pass useGPU=... explicitly to set it for all of them")
+        useGPU = vals.pop() if vals else False
+    else:
+        useGPU = checkUseGPU(useGPU)
+    if precision is None:
+        vals = {c.precision for c in children}
+        if len(vals) > 1:
+            raise ValueError(f"{owner}: the children disagree on precision ({sorted(vals)}); "
+                             "pass precision=... explicitly to set it for all of them")
+        precision = vals.pop() if vals else "double"
+    else:
+        precision = checkPrecision(precision)
+    return useGPU, precision
+
+
+def inheritBackend(useGPU, precision, first):
+    """Backend of a layer: the given settings, else those of its (first) kernel ``first``.
+
+    Used by the kernel layers, whose other parts (biases, normalization layers) follow the
+    kernel. Returns ``(useGPU, precision)``.
+    """
+    useGPU = first.useGPU if useGPU is None else checkUseGPU(useGPU)
+    precision = first.precision if precision is None else checkPrecision(precision)
+    return useGPU, precision

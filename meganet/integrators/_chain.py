@@ -2,7 +2,9 @@
 import numpy
 
 from ..element import AbstractMeganetElement
-from ._blockUtils import checkElement, resolveBackend
+from ..backend import resolveBackend
+from ..validation import checkElement
+from .timeSteppingBlock import LayerStep
 
 __all__ = []
 
@@ -10,7 +12,8 @@ __all__ = []
 class ChainBase(AbstractMeganetElement):
     """``Z = f_{n-1}(theta_{n-1}, ... f_1(theta_1, f_0(theta_0, Y)))``.
 
-    ``theta = [theta_0; theta_1; ...]``. ``tmp`` = per element ``(input Y_i, element tmp)``
+    ``theta = [theta_0; theta_1; ...]``. ``tmp`` = per element a :class:`.LayerStep`
+    ``(Y, tmp)``: the element's input ``Y_i`` and its ``tmp``
     (``Y_0`` is the caller's ``Y``). Derivatives compose the elements' ones::
 
         Jmv:   dY_{i+1} = J_i [dtheta_i; dY_i]
@@ -31,7 +34,7 @@ class ChainBase(AbstractMeganetElement):
         if not elements:
             raise ValueError(f"{name}: {attr} must contain at least one {self._kind}; got an empty list")
         for k, el in enumerate(elements):
-            checkElement(el, name, f"{attr}[{k}]")
+            checkElement(name, f"{attr}[{k}]", el)
         for k in range(1, len(elements)):
             out, inn = tuple(elements[k - 1].sizeFeatOut()), tuple(elements[k].sizeFeatIn())
             if out != inn:
@@ -79,7 +82,7 @@ class ChainBase(AbstractMeganetElement):
         for el, th in zip(self._elements(), self.split(theta)):
             Z, t = el.forwardProp(th, Y, doDerivative=doDerivative)
             if doDerivative:
-                tmp.append((Y, t))
+                tmp.append(LayerStep(Y, t))
             Y = Z
         return Y, (tuple(tmp) if doDerivative else None)
 

@@ -27,7 +27,7 @@ __all__ = []
 
 
 class TimeBasisMixin:
-    """Weight handling shared by ResNN, ResNNrk4, LeapFrogNN and HamiltonianNN.
+    """Weight handling of the time-stepping blocks (see :class:`.TimeSteppingBlock`).
 
     The class using it provides ``_nTimes()`` (weight time points) and ``_nThetaStep()``
     (weights per time point) and calls ``_setTimeBasis(A, owner)`` in its constructor.
@@ -118,40 +118,3 @@ class TimeBasisMixin:
         theta2 = inter1D(theta, t1, t2)
         self.nt, self.h, self.A = 2 * self.nt, self.h / 2, None
         return theta2
-
-
-class LayerTimeBasisMixin(TimeBasisMixin):
-    """Sizes and weights of the blocks that step one layer in time (``self.layer``).
-
-    Shared by ResNN, ResNNrk4 and LeapFrogNN: the features keep the layer's shape and the
-    weights are ``nCoeff`` chunks of the layer's weights.
-    """
-
-    def _nThetaStep(self):
-        return self.layer.nTheta()
-
-    def sizeFeatIn(self):
-        return tuple(self.layer.sizeFeatIn())
-
-    def sizeFeatOut(self):
-        return tuple(self.layer.sizeFeatOut())
-
-    def split(self, theta):
-        """The ``nCoeff`` coefficient chunks (per-time-point weights if ``A`` is None), as views."""
-        m = self._nThetaStep()
-        return tuple(theta[k * m:(k + 1) * m] for k in range(self.nCoeff()))
-
-    def initTheta(self, rng=None):
-        """The layer's initial weights at every time point (coefficients solved through ``A``)."""
-        return self._initCoeffs(self.layer.initTheta(rng=rng))
-
-    def _mapSteps(self, theta, fn):
-        return self.xp.concatenate([fn(t) for t in self.split(theta)])
-
-    def restrictConvStencils(self, theta):
-        """Every coefficient chunk through ``layer.restrictConvStencils`` (coarser images)."""
-        return self._mapSteps(theta, self.layer.restrictConvStencils)
-
-    def prolongateConvStencils(self, theta):
-        """Every coefficient chunk through ``layer.prolongateConvStencils`` (finer images)."""
-        return self._mapSteps(theta, self.layer.prolongateConvStencils)

@@ -1,13 +1,31 @@
 """``HamiltonianNN``: Hamiltonian (Verlet) block with an auxiliary state (Meganet.m's ``HamiltonianNN``)."""
-from ..element import AbstractMeganetElement
-from ..layers._layerUtils import biasApply, biasApplyT, nBias, prepareBias
-from ._blockUtils import checkH, checkNt, checkState, resolveBackend
-from ._timeBasis import TimeBasisMixin
+from typing import Any, NamedTuple
+
+from ..linops.bias import biasApply, biasApplyT, nBias, prepareBias
+from .timeSteppingBlock import TimeSteppingBlock
 
 __all__ = ["HamiltonianNN"]
 
 
-class HamiltonianNN(TimeBasisMixin, AbstractMeganetElement):
+class HamiltonianTmp(NamedTuple):
+    """``tmp`` of :meth:`HamiltonianNN.forwardProp`: the final states ``Y_nt`` (the output
+    array itself) and ``Z_nt``, arrays ``(N, *sizeFeatOut())``."""
+
+    YN: Any
+    ZN: Any
+
+
+class HamiltonianStep(NamedTuple):
+    """Record of step ``j``: ``Y_j``, ``Z_{j+1}`` and the activation derivatives
+    ``s1 = sigma'(K_j^T Y_j + c_j)``, ``s2 = sigma'(K_j Z_{j+1} + c_j)``."""
+
+    Y: Any
+    Z: Any
+    s1: Any
+    s2: Any
+
+
+class HamiltonianNN(TimeSteppingBlock):
     """Hamiltonian block: an auxiliary state ``Z`` starting at 0 drives ``Y`` (Verlet steps).
 
     For ``j = 0 .. nt-1`` with ``K_j = K(thetaK_j)``, ``c_j = B thetab_j`` (bias field)::
@@ -46,7 +64,7 @@ class HamiltonianNN(TimeBasisMixin, AbstractMeganetElement):
 
     Reversibility and memory: the states are recomputed backwards,
     ``Y_j = Y_{j+1} - h sigma(K_j Z_{j+1} + c_j)``, ``Z_j = Z_{j+1} + h sigma(K_j^T Y_j + c_j)``,
-    so ``forwardProp`` keeps only ``tmp = (Y_nt, Z_nt)`` (``Y_nt`` is the output array)
+    so ``forwardProp`` keeps only ``tmp = HamiltonianTmp(Y_nt, Z_nt)`` (``Y_nt`` is the output array)
     and the memory of forward + backward does not grow with ``nt``. :meth:`inverse`
     exposes the backward run. Do not modify the output in place before calling the
     derivative methods with ``tmp``.
@@ -57,13 +75,15 @@ class HamiltonianNN(TimeBasisMixin, AbstractMeganetElement):
         ``A, dA = activation(V, doDerivative=True)``.
     K : kernel (Dense, Conv2D, ConvFFT, ...) with ``sizeFeatIn() == sizeFeatOut()``
     B : None, matrix ``(numel, nb)`` or LinearOperator (e.g. ``opCNNBias``)
-        Bias basis on the feature shape (see :mod:`meganet.layers._layerUtils`).
+        Bias basis on the feature shape (see :mod:`meganet.linops.bias`).
     nt : int >= 1
     h : float > 0
     A : array of shape (nCoeff, nt), optional
     useGPU, precision : optional
         Default: the kernel's; given values are pushed to the kernel.
     """
+
+    reversible = True
 
     def __init__(self, activation, K, B, nt, h, A=None, useGPU=None, precision=None):
         name = type(self).__name__
@@ -74,24 +94,16 @@ class HamiltonianNN(TimeBasisMixin, AbstractMeganetElement):
         if missing:
             raise TypeError(f"{name}: K must be a kernel (with Amv, ATmv, Jthetamv, JthetaTmv, "
                             f"JthetaATmv); got {type(K).__name__} without {', '.join(missing)}")
-        useGPU, precision = resolveBackend(useGPU, precision, [K], name)
-        super().__init__(useGPU=useGPU, precision=precision)
         fi, fo = tuple(K.sizeFeatIn()), tuple(K.sizeFeatOut())
         if fi != fo:
             raise ValueError(f"{name}: K must map features to features of the same shape "
                              f"(K.sizeFeatIn() == K.sizeFeatOut()); got {fi} and {fo}")
         self.activation = activation
-        self.K = K
         self.B = prepareBias(B, fi, name, "B")
-        self.nt = checkNt(nt, name)
-        self.h = checkH(h, name)
-        self._propagateBackend()
-        self._setTimeBasis(A, name)
+        super().__init__({"K": K}, nt, h, A, useGPU=useGPU, precision=precision,
+                         checkElements=False)
 
     # ------------------------------------------------------------------ sizes
-    def _nTimes(self):
-        return self.nt
-
     def _nThetaStep(self):
         return self.K.nTheta() + nBias(self.B)
 
@@ -113,34 +125,96 @@ class HamiltonianNN(TimeBasisMixin, AbstractMeganetElement):
                                   self.xp.zeros(nBias(self.B), dtype=self.dtype)])
         return self._initCoeffs(t0)
 
-    # ------------------------------------------------------------------ pieces
+    def _stepParts(self):
+        return ((self.K, 0, self.K.nTheta()),)
+
+    # ------------------------------------------------------------------ states
+    def _initState(self, Y):
+        return (Y, self.xp.zeros_like(Y))               # (Y_j, Z_j), Z_0 = 0
+
+    def _output(self, X):
+        return X[0]
+
+    def _finalTmp(self, X, Z):
+        return HamiltonianTmp(*X)
+
+    def _initTangent(self, dY, Y):
+        return (dY if dY is not None else self.xp.zeros_like(Y), self.xp.zeros_like(Y))
+
+    def _tangentOutput(self, dX):
+        return dX[0]
+
+    def _initAdjoint(self, W):
+        return (W, None)                                # (WY, WZ), WZ = 0 at j = nt
+
+    def _adjointOutput(self, P):
+        return P[0]
+
+    # ------------------------------------------------------------------ recurrence
     def _parts(self, Th, j):
+        """``(thetaK_j, bias field c_j or None)``."""
         nK = self.K.nTheta()
-        thK = Th[j, :nK]
         thb = Th[j, nK:]
-        c = biasApply(self.B, thb, self.sizeFeatIn()) if thb.size else None
-        return thK, thb, c
+        return Th[j, :nK], (biasApply(self.B, thb, self.sizeFeatIn()) if thb.size else None)
 
     def _act(self, V, c):
         return self.activation(V if c is None else V + c)
 
-    def _run(self, Th, Y):
-        Z = self.xp.zeros_like(Y)
-        h = self.h
-        for j in range(self.nt):
-            thK, _, c = self._parts(Th, j)
-            a1, _ = self._act(self.K.ATmv(thK, Y), c)
-            Z = Z - h * a1
-            a2, _ = self._act(self.K.Amv(thK, Z), c)
-            Y = Y + h * a2
-        return Y, Z
+    def _step(self, j, Th, X, doDerivative=True, storeInterm=None):
+        """``Z_{j+1} = Z_j - h sigma(K_j^T Y_j + c_j)``, ``Y_{j+1} = Y_j + h sigma(K_j Z_{j+1} + c_j)``."""
+        Y, Z = X
+        thK, c = self._parts(Th, j)
+        a1, s1 = self._act(self.K.ATmv(thK, Y), c)
+        Z = Z - self.h * a1
+        a2, s2 = self._act(self.K.Amv(thK, Z), c)
+        return (Y + self.h * a2, Z), HamiltonianStep(Y, Z, s1, s2), (a1, a2)
 
-    # ------------------------------------------------------------------ forward
-    def forwardProp(self, theta, Y, doDerivative=True):
-        """Return ``(Y_nt, tmp)`` with ``tmp = (Y_nt, Z_nt)`` (None if not doDerivative)."""
-        YN, ZN = self._run(self._stepWeights(theta), Y)
-        return YN, ((YN, ZN) if doDerivative else None)
+    def _inverseStep(self, j, Th, X, storeInterm=None):
+        """``Y_j = Y_{j+1} - h sigma(K_j Z_{j+1} + c_j)``, ``Z_j = Z_{j+1} + h sigma(K_j^T Y_j + c_j)``."""
+        Y, Z = X
+        thK, c = self._parts(Th, j)
+        a2, s2 = self._act(self.K.Amv(thK, Z), c)
+        Y = Y - self.h * a2
+        a1, s1 = self._act(self.K.ATmv(thK, Y), c)
+        return (Y, Z + self.h * a1), HamiltonianStep(Y, Z, s1, s2), (a1, a2)
 
+    def _stepJmv(self, j, Th, dTh, rec, dX):
+        dY, dZ = dX
+        K, h = self.K, self.h
+        thK, _ = self._parts(Th, j)
+        dV = K.ATmv(thK, dY)
+        if dTh is not None:
+            dthK, dc = self._parts(dTh, j)
+            dV = dV + K.JthetaATmv(dthK, thK, rec.Y)
+            if dc is not None:
+                dV = dV + dc
+        dZ = dZ - h * (rec.s1 * dV)
+        dV = K.Amv(thK, dZ)
+        if dTh is not None:
+            dV = dV + K.Jthetamv(dthK, thK, rec.Z)
+            if dc is not None:
+                dV = dV + dc
+        return (dY + h * (rec.s2 * dV), dZ)
+
+    def _stepJTmv(self, j, Th, rec, P, grad, needP):
+        WY, WZ = P
+        K, h = self.K, self.h
+        thK, _ = self._parts(Th, j)
+        S1 = rec.s2 * WY
+        KtS1 = K.ATmv(thK, S1)
+        WZ = h * KtS1 if WZ is None else WZ + h * KtS1
+        S2 = rec.s1 * WZ
+        if grad.want:
+            rd = grad.reduceDim
+            grad.add(j, K.JthetaTmv(S1, thK, rec.Z, reduceDim=rd)
+                     - K.JthetaTmv(rec.Y, thK, S2, reduceDim=rd), h)
+            if self.B is not None:
+                grad.add(j, biasApplyT(self.B, S1, rd) - biasApplyT(self.B, S2, rd), h, K.nTheta())
+        if needP:
+            WY = WY - h * K.Amv(thK, S2)
+        return (WY, WZ)
+
+    # ------------------------------------------------------------------ inverse
     def inverse(self, theta, YN, ZN):
         """Run the Verlet steps backwards: ``(Y_0, Z_0)`` from ``(Y_nt, Z_nt)``.
 
@@ -148,117 +222,5 @@ class HamiltonianNN(TimeBasisMixin, AbstractMeganetElement):
         for ``j = nt-1 .. 0``. ``Z_0`` is zero up to rounding for states produced by
         :meth:`forwardProp`. ``YN, ZN``: arrays ``(N, *sizeFeatOut())``, e.g. ``tmp``.
         """
-        where = f"{type(self).__name__}.inverse"
-        self._validateArgs("inverse", {"theta": theta})
-        N = checkState(self, where, "YN", YN, self.sizeFeatOut())
-        checkState(self, where, "ZN", ZN, self.sizeFeatOut(), N)
-        Th = self._stepWeights(theta)
-        Y, Z, h = YN, ZN, self.h
-        for j in range(self.nt - 1, -1, -1):
-            thK, _, c = self._parts(Th, j)
-            a2, _ = self._act(self.K.Amv(thK, Z), c)
-            Y = Y - h * a2
-            a1, _ = self._act(self.K.ATmv(thK, Y), c)
-            Z = Z + h * a1
-        return Y, Z
-
-    # ------------------------------------------------------------------ J products
-    def Jmv(self, dtheta, dY, theta, Y, tmp=None):
-        Th = self._stepWeights(theta)
-        dTh = self._stepWeights(dtheta) if dtheta is not None else None
-        xp, h, K = self.xp, self.h, self.K
-        if dTh is None and dY is None:
-            return xp.zeros_like(Y)
-        Z = xp.zeros_like(Y)
-        dZ = xp.zeros_like(Y)
-        if dY is None:
-            dY = xp.zeros_like(Y)
-        for j in range(self.nt):
-            thK, _, c = self._parts(Th, j)
-            a1, s1 = self._act(K.ATmv(thK, Y), c)
-            dV = K.ATmv(thK, dY)
-            if dTh is not None:
-                dthK, dthb, dc = self._parts(dTh, j)
-                dV = dV + K.JthetaATmv(dthK, thK, Y)
-                if dc is not None:
-                    dV = dV + dc
-            dZ = dZ - h * (s1 * dV)
-            Z = Z - h * a1
-            a2, s2 = self._act(K.Amv(thK, Z), c)
-            dV = K.Amv(thK, dZ)
-            if dTh is not None:
-                dV = dV + K.Jthetamv(dthK, thK, Z)
-                if dc is not None:
-                    dV = dV + dc
-            dY = dY + h * (s2 * dV)
-            Y = Y + h * a2
-        return dY
-
-    def JTmv(self, W, theta, Y, tmp=None, doDerivative=(True, True), reduceDim=True):
-        wantTh, wantY = bool(doDerivative[0]), bool(doDerivative[1])
-        if not (wantTh or wantY):
-            return None, None
-        Th = self._stepWeights(theta)
-        if tmp is None:
-            tmp = self._run(Th, Y)
-        Yj, Zj = tmp
-        xp, h, K = self.xp, self.h, self.K
-        nb = nBias(self.B)
-        G = None
-        if wantTh:
-            m = self._nThetaStep()
-            G = xp.zeros((self.nt, m) if reduceDim else (W.shape[0], self.nt, m), dtype=self.dtype)
-        WY, WZ = W, None
-        for j in range(self.nt - 1, -1, -1):
-            thK, _, c = self._parts(Th, j)
-            # undo Y_{j+1} = Y_j + h sigma(K Z_{j+1} + c)
-            a2, s2 = self._act(K.Amv(thK, Zj), c)
-            S1 = s2 * WY
-            KtS1 = K.ATmv(thK, S1)
-            WZ = h * KtS1 if WZ is None else WZ + h * KtS1
-            Yj = Yj - h * a2
-            # undo Z_{j+1} = Z_j - h sigma(K^T Y_j + c)
-            a1, s1 = self._act(K.ATmv(thK, Yj), c)
-            S2 = s1 * WZ
-            if wantTh:
-                gK = h * (K.JthetaTmv(S1, thK, Zj, reduceDim=reduceDim)
-                          - K.JthetaTmv(Yj, thK, S2, reduceDim=reduceDim))
-                parts = [gK]
-                if nb:
-                    parts.append(h * (biasApplyT(self.B, S1, reduceDim)
-                                      - biasApplyT(self.B, S2, reduceDim)))
-                g = xp.concatenate(parts, axis=0 if reduceDim else 1)
-                if reduceDim:
-                    G[j] = g
-                else:
-                    G[:, j] = g
-            if wantY or j > 0:
-                WY = WY - h * K.Amv(thK, S2)
-            if j > 0:
-                Zj = Zj + h * a1
-        dth = self._coeffGrad(G, reduceDim) if wantTh else None
-        return dth, (WY if wantY else None)
-
-    # ------------------------------------------------------------------ multilevel
-    def prolongateWeights(self, theta):
-        """Double ``nt``, halve ``h``, interpolate the weights linearly in time.
-
-        MUTATES the block and returns the new weights (see :meth:`ResNN.prolongateWeights`).
-        Only for the identity time basis (Meganet.m does not check this).
-        """
-        return self._prolongateUniform(theta)
-
-    def _mapSteps(self, theta, fn):
-        xp = self.xp
-        thK, thb = self.split(theta)
-        out = [xp.concatenate([fn(xp.ascontiguousarray(thK[k])), thb[k]])
-               for k in range(self.nCoeff())]
-        return xp.concatenate(out)
-
-    def restrictConvStencils(self, theta):
-        """Every time coefficient's kernel weights through ``K.restrictConvStencils``."""
-        return self._mapSteps(theta, self.K.restrictConvStencils)
-
-    def prolongateConvStencils(self, theta):
-        """Every time coefficient's kernel weights through ``K.prolongateConvStencils``."""
-        return self._mapSteps(theta, self.K.prolongateConvStencils)
+        self._checkInverseArgs({"YN": YN, "ZN": ZN})
+        return self._backward(self._stepWeights(theta), (YN, ZN))

@@ -1,13 +1,27 @@
 """``LeapFrogNN``: second-order (leapfrog) residual block (Meganet.m's ``LeapFrogNN``)."""
-from ..element import AbstractMeganetElement
-from ._blockUtils import (checkElement, checkH, checkNt, checkSquareLayer, checkState,
-                          layerForward, resolveBackend)
-from ._timeBasis import LayerTimeBasisMixin
+from typing import Any, NamedTuple
+
+from .timeSteppingBlock import LayerSteppingBlock
 
 __all__ = ["LeapFrogNN"]
 
 
-class LeapFrogNN(LayerTimeBasisMixin, AbstractMeganetElement):
+class LeapFrogTmp(NamedTuple):
+    """``tmp`` of :meth:`LeapFrogNN.forwardProp`: the last two states.
+
+    Attributes
+    ----------
+    YN : array (N, *sizeFeatOut())
+        ``Y_N``, the output array itself.
+    YNm1 : array (N, *sizeFeatOut())
+        ``Y_{N-1}``.
+    """
+
+    YN: Any
+    YNm1: Any
+
+
+class LeapFrogNN(LayerSteppingBlock):
     """Leapfrog block ``Y_{j+1} = 2 Y_j - Y_{j-1} + h^2 F(Theta_j, Y_j)``, ``Y_{-1} = Y_0``.
 
     The leapfrog discretisation of the paper's second-order network
@@ -27,7 +41,7 @@ class LeapFrogNN(LayerTimeBasisMixin, AbstractMeganetElement):
 
     Reversibility and memory. The step can be solved for the older state,
     ``Y_{j-1} = 2 Y_j - Y_{j+1} + h^2 F(Theta_j, Y_j)``, so ``forwardProp`` keeps only
-    ``tmp = (Y_N, Y_{N-1})`` (``Y_N`` is the output array itself, not a copy) and ``JTmv``
+    ``tmp = LeapFrogTmp(Y_N, Y_{N-1})`` (``Y_N`` is the output array itself, not a copy) and ``JTmv``
     recomputes the states backwards in time along with the adjoint recursion; ``Jmv``
     recomputes them forwards from ``Y``. The memory of forward + backward does not grow
     with ``nt`` (a few states and one layer evaluation's intermediates). The backward
@@ -48,36 +62,63 @@ class LeapFrogNN(LayerTimeBasisMixin, AbstractMeganetElement):
         Default: the layer's; given values are pushed to the layer.
     """
 
+    reversible = True
+
     def __init__(self, layer, nt, h, A=None, useGPU=None, precision=None):
-        name = type(self).__name__
-        checkElement(layer, name, "layer")
-        useGPU, precision = resolveBackend(useGPU, precision, [layer], name)
-        super().__init__(useGPU=useGPU, precision=precision)
-        checkSquareLayer(layer, name)
-        self.layer = layer
-        self.nt = checkNt(nt, name)
-        self.h = checkH(h, name)
-        self._propagateBackend()
-        self._setTimeBasis(A, name)
+        super().__init__(layer, nt, h, A, useGPU=useGPU, precision=precision)
 
-    # ------------------------------------------------------------------ sizes
-    def _nTimes(self):
-        return self.nt
+    # ------------------------------------------------------------------ states
+    def _initState(self, Y):
+        return (Y, Y)                                   # (Y_j, Y_{j-1}), Y_{-1} = Y_0
 
+    def _output(self, X):
+        return X[0]
 
-    # ------------------------------------------------------------------ forward
-    def _run(self, Th, Y, doDerivative=True):
+    def _finalTmp(self, X, Z):
+        return LeapFrogTmp(*X)
+
+    def _initTangent(self, dY, Y):
+        return (dY, dY if dY is not None else self.xp.zeros_like(Y))
+
+    def _tangentOutput(self, dX):
+        return dX[0]
+
+    def _initAdjoint(self, W):
+        return (W, None)                                # (P_{j+1}, P_{j+2}), P_{N+1} = 0
+
+    def _adjointOutput(self, P):
+        return P[0]
+
+    # ------------------------------------------------------------------ recurrence
+    def _step(self, j, Th, X, doDerivative=True, storeInterm=None):
+        """``Y_{j+1} = 2 Y_j - Y_{j-1} + h^2 F(Theta_j, Y_j)``."""
+        Y, Yold = X
+        F, rec = self._layerStep(Th[j], Y, doDerivative, storeInterm)
+        return (2 * Y - Yold + self.h ** 2 * F, Y), rec, F
+
+    def _inverseStep(self, j, Th, X, storeInterm=None):
+        """``Y_{j-1} = 2 Y_j - Y_{j+1} + h^2 F(Theta_j, Y_j)``."""
+        Ynext, Y = X
+        F, rec = self._layerStep(Th[j], Y, True, storeInterm)
+        return (Y, 2 * Y - Ynext + self.h ** 2 * F), rec, F
+
+    def _stepJmv(self, j, Th, dTh, rec, dX):
+        dY, dYold = dX
+        dF = self.layer.Jmv(None if dTh is None else dTh[j], dY, Th[j], rec.Y, rec.tmp)
+        cur = dY if dY is not None else self.xp.zeros_like(rec.Y)
+        return (2 * cur - dYold + self.h ** 2 * dF, cur)
+
+    def _stepJTmv(self, j, Th, rec, P, grad, needP):
+        P1, P2 = P
         h2 = self.h ** 2
-        Yold = Y
-        for j in range(self.nt):
-            F, _ = self.layer.forwardProp(Th[j], Y, doDerivative=doDerivative)
-            Y, Yold = 2 * Y - Yold + h2 * F, Y
-        return Y, Yold
-
-    def forwardProp(self, theta, Y, doDerivative=True):
-        """Return ``(Y_N, tmp)`` with ``tmp = (Y_N, Y_{N-1})`` (None if not doDerivative)."""
-        YN, YNm1 = self._run(self._stepWeights(theta), Y, doDerivative)
-        return YN, ((YN, YNm1) if doDerivative else None)
+        dth, g = grad.JTmv(self.layer, P1, Th[j], rec.Y, rec.tmp, needP)
+        grad.add(j, dth, h2)
+        if not needP:
+            return P
+        P0 = (2 * P1 if j > 0 else P1) + h2 * g
+        if P2 is not None:
+            P0 = P0 - P2
+        return (P0, P1)
 
     def inverse(self, theta, YN, YNm1):
         """Run the block backwards: the input ``Y_0`` from the last two states.
@@ -86,7 +127,7 @@ class LeapFrogNN(LayerTimeBasisMixin, AbstractMeganetElement):
         ----------
         theta : array (nTheta,)
         YN, YNm1 : arrays (N, *sizeFeatOut())
-            ``Y_N`` (the output) and ``Y_{N-1}`` (``tmp[1]`` of ``forwardProp``).
+            ``Y_N`` (the output) and ``Y_{N-1}`` (``tmp.YNm1`` of ``forwardProp``).
 
         Returns
         -------
@@ -94,74 +135,5 @@ class LeapFrogNN(LayerTimeBasisMixin, AbstractMeganetElement):
             ``Y_{j-1} = 2 Y_j - Y_{j+1} + h^2 F(Theta_j, Y_j)`` for ``j = N-1 .. 1``
             (``nt - 1`` layer evaluations).
         """
-        where = f"{type(self).__name__}.inverse"
-        self._validateArgs("inverse", {"theta": theta})
-        N = checkState(self, where, "YN", YN, self.sizeFeatOut())
-        checkState(self, where, "YNm1", YNm1, self.sizeFeatOut(), N)
-        Th = self._stepWeights(theta)
-        h2 = self.h ** 2
-        Ynext, Y = YN, YNm1
-        for j in range(self.nt - 1, 0, -1):
-            F, _ = self.layer.forwardProp(Th[j], Y)
-            Y, Ynext = 2 * Y - Ynext + h2 * F, Y
-        return Y
-
-    # ------------------------------------------------------------------ J products
-    def Jmv(self, dtheta, dY, theta, Y, tmp=None):
-        Th = self._stepWeights(theta)
-        dTh = self._stepWeights(dtheta) if dtheta is not None else None
-        xp, h2, L = self.xp, self.h ** 2, self.layer
-        if dTh is None and dY is None:
-            return xp.zeros_like(Y)
-        dYj = dY
-        dYold = dY if dY is not None else xp.zeros_like(Y)
-        Yold = Y
-        for j in range(self.nt):
-            F, tmpL = layerForward(L, Th[j], Y)
-            dF = L.Jmv(dTh[j] if dTh is not None else None, dYj, Th[j], Y, tmpL)
-            cur = dYj if dYj is not None else xp.zeros_like(Y)
-            dYj, dYold = 2 * cur - dYold + h2 * dF, cur
-            Y, Yold = 2 * Y - Yold + h2 * F, Y
-        return dYj
-
-    def JTmv(self, W, theta, Y, tmp=None, doDerivative=(True, True), reduceDim=True):
-        wantTh, wantY = bool(doDerivative[0]), bool(doDerivative[1])
-        if not (wantTh or wantY):
-            return None, None
-        Th = self._stepWeights(theta)
-        if tmp is None:
-            tmp = self._run(Th, Y)
-        Ynext, Yj = tmp
-        xp, h2, L = self.xp, self.h ** 2, self.layer
-        G = None
-        if wantTh:
-            m = self._nThetaStep()
-            G = xp.zeros((self.nt, m) if reduceDim else (W.shape[0], self.nt, m), dtype=self.dtype)
-        P1, P2 = W, None          # P_{j+1}, P_{j+2}
-        for j in range(self.nt - 1, -1, -1):
-            F, tmpL = layerForward(L, Th[j], Yj)
-            needY = wantY or j > 0
-            dthj, g = L.JTmv(P1, Th[j], Yj, tmpL, doDerivative=(wantTh, needY), reduceDim=reduceDim)
-            if wantTh:
-                if reduceDim:
-                    G[j] = h2 * dthj
-                else:
-                    G[:, j] = h2 * dthj
-            if needY:
-                P0 = (2 * P1 if j > 0 else P1) + h2 * g
-                if P2 is not None:
-                    P0 = P0 - P2
-                P1, P2 = P0, P1
-            if j > 0:
-                Yj, Ynext = 2 * Yj - Ynext + h2 * F, Yj
-        dth = self._coeffGrad(G, reduceDim) if wantTh else None
-        return dth, (P1 if wantY else None)
-
-    # ------------------------------------------------------------------ multilevel
-    def prolongateWeights(self, theta):
-        """Double ``nt``, halve ``h``, interpolate the weights linearly in time.
-
-        MUTATES the block and returns the new weights (see :meth:`ResNN.prolongateWeights`).
-        Only for the identity time basis.
-        """
-        return self._prolongateUniform(theta)
+        self._checkInverseArgs({"YN": YN, "YNm1": YNm1})
+        return self._backward(self._stepWeights(theta), (YN, YNm1), stop=1)[1]

@@ -1,15 +1,13 @@
 """``ResNNrk4``: residual block with the classical Runge-Kutta method (Meganet.m's ``ResNNrk4``)."""
 import numpy
 
-from ..element import AbstractMeganetElement
 from ..utils.inter1D import inter1D
-from ._blockUtils import checkElement, checkSquareLayer, layerForward, resolveBackend
-from ._timeBasis import LayerTimeBasisMixin
+from .timeSteppingBlock import LayerSteppingBlock
 
 __all__ = ["ResNNrk4"]
 
 
-class ResNNrk4(LayerTimeBasisMixin, AbstractMeganetElement):
+class ResNNrk4(LayerSteppingBlock):
     """Residual block ``dY/dt = F(Theta(t), Y)`` integrated by RK4 on the nodes ``tY``.
 
     The nodes ``t_0 < t_1 < ... < t_n`` (``n = len(tY) - 1`` steps, possibly uneven) carry
@@ -45,7 +43,7 @@ class ResNNrk4(LayerTimeBasisMixin, AbstractMeganetElement):
                G_b += J_theta,4^T gA4;  dtheta = (A G).ravel()
 
     Memory: as :class:`ResNN`; with ``storeStates=True`` ``tmp`` holds, per step, the four
-    stage inputs and the four layer ``tmp`` (Meganet.m's ``nt x 9`` cell); with
+    stage records :class:`.LayerStep` ``(S_k, tmp)`` (Meganet.m's ``nt x 9`` cell); with
     ``storeStates=False`` nothing is kept and ``JTmv`` recomputes.
 
     Parameters
@@ -61,16 +59,9 @@ class ResNNrk4(LayerTimeBasisMixin, AbstractMeganetElement):
     """
 
     def __init__(self, layer, tY, A=None, storeStates=True, useGPU=None, precision=None):
-        name = type(self).__name__
-        checkElement(layer, name, "layer")
-        useGPU, precision = resolveBackend(useGPU, precision, [layer], name)
-        super().__init__(useGPU=useGPU, precision=precision)
-        checkSquareLayer(layer, name)
-        self.layer = layer
         self._tY = self._checkNodes(tY)
         self.storeStates = bool(storeStates)
-        self._propagateBackend()
-        self._setTimeBasis(A, name)
+        super().__init__(layer, A=A, useGPU=useGPU, precision=precision)
 
     @staticmethod
     def _checkNodes(tY):
@@ -111,119 +102,51 @@ class ResNNrk4(LayerTimeBasisMixin, AbstractMeganetElement):
         return f"2*len(tY)-1 = {self._nTimes()} nodes and midpoints"
 
 
-    # ------------------------------------------------------------------ forward
-    def _step(self, Th, i, Y, doDerivative, forward):
-        """One RK4 step; returns ``Y_{i+1}`` and the stage record ``(S_k, tmp_k)``."""
-        hi = self._tY[i + 1] - self._tY[i]
-        a, c, b = 2 * i, 2 * i + 1, 2 * i + 2
-        rec = []
-        S = Y
-        A1, t1 = forward(Th[a], S, doDerivative)
-        rec.append((S, t1))
-        S = Y + (hi / 2) * A1
-        A2, t2 = forward(Th[c], S, doDerivative)
-        rec.append((S, t2))
-        S = Y + (hi / 2) * A2
-        A3, t3 = forward(Th[c], S, doDerivative)
-        rec.append((S, t3))
-        S = Y + hi * A3
-        A4, t4 = forward(Th[b], S, doDerivative)
-        rec.append((S, t4))
-        Y = Y + hi * ((A1 + A4) / 6 + (A2 + A3) / 3)
-        return Y, rec
+    # ------------------------------------------------------------------ recurrence
+    def _stepData(self, i):
+        """Step size ``h_i`` and the weight columns of the four stages ``(a, c, c, b)``."""
+        return self._tY[i + 1] - self._tY[i], (2 * i, 2 * i + 1, 2 * i + 1, 2 * i + 2)
 
-    def _layerFwd(self, th, S, doDerivative):
-        return self.layer.forwardProp(th, S, doDerivative=doDerivative)
+    def _step(self, i, Th, Y, doDerivative=True, storeInterm=None):
+        """One RK4 step; the record is the four stages' ``LayerStep(S_k, layer tmp)``."""
+        hi, cols = self._stepData(i)
+        stages, A = [], []
+        for k, coef in enumerate((0.0, hi / 2, hi / 2, hi)):
+            S = Y if k == 0 else Y + coef * A[-1]
+            F, rec = self._layerStep(Th[cols[k]], S, doDerivative, storeInterm)
+            A.append(F)
+            stages.append(rec)
+        return Y + hi * ((A[0] + A[3]) / 6 + (A[1] + A[2]) / 3), tuple(stages)
 
-    def forwardProp(self, theta, Y, doDerivative=True):
-        """Return ``(Y_n, tmp)``; ``tmp`` = per step the 4 stage ``(input, layer tmp)`` or None."""
-        Th = self._stepWeights(theta)
-        keep = bool(doDerivative) and self.storeStates
-        recs = [] if keep else None
-        for i in range(self.nt):
-            Y, rec = self._step(Th, i, Y, doDerivative, self._layerFwd)
-            if keep:
-                recs.append(tuple(rec))
-        return Y, (tuple(recs) if keep else None)
-
-    def _states(self, Th, Y):
-        recs = []
-        for i in range(self.nt):
-            Y, rec = self._step(Th, i, Y, True, self._layerFwd)
-            recs.append(tuple(rec))
-        return recs
-
-    # ------------------------------------------------------------------ J products
-    def Jmv(self, dtheta, dY, theta, Y, tmp=None):
-        Th = self._stepWeights(theta)
-        dTh = self._stepWeights(dtheta) if dtheta is not None else None
-        if dTh is None and dY is None:
-            return self.xp.zeros_like(Y)
-        L = self.layer
-        Yi = Y
-        for i in range(self.nt):
-            hi = self._tY[i + 1] - self._tY[i]
-            idx = (2 * i, 2 * i + 1, 2 * i + 1, 2 * i + 2)
-            if tmp is not None:
-                rec = tmp[i]
+    def _stepJmv(self, i, Th, dTh, rec, dY):
+        hi, cols = self._stepData(i)
+        dA = []
+        for k, coef in enumerate((0.0, hi / 2, hi / 2, hi)):
+            if k == 0:
+                dS = dY
             else:
-                Ynext, rec = self._step(Th, i, Yi, True,
-                                        lambda th, S, d: layerForward(L, th, S))
-            coef = (None, hi / 2, hi / 2, hi)
-            dA = []
-            for k in range(4):
-                S, tk = rec[k]
-                if k == 0:
-                    dS = dY
-                else:
-                    dS = coef[k] * dA[-1] if dY is None else dY + coef[k] * dA[-1]
-                dA.append(L.Jmv(dTh[idx[k]] if dTh is not None else None, dS, Th[idx[k]], S, tk))
-            inc = hi * ((dA[0] + dA[3]) / 6 + (dA[1] + dA[2]) / 3)
-            dY = inc if dY is None else dY + inc
-            if tmp is None:
-                Yi = Ynext
-        return dY
+                dS = coef * dA[-1] if dY is None else dY + coef * dA[-1]
+            S, tk = rec[k]
+            dA.append(self.layer.Jmv(None if dTh is None else dTh[cols[k]], dS, Th[cols[k]], S, tk))
+        inc = hi * ((dA[0] + dA[3]) / 6 + (dA[1] + dA[2]) / 3)
+        return inc if dY is None else dY + inc
 
-    def JTmv(self, W, theta, Y, tmp=None, doDerivative=(True, True), reduceDim=True):
-        wantTh, wantY = bool(doDerivative[0]), bool(doDerivative[1])
-        if not (wantTh or wantY):
-            return None, None
-        Th = self._stepWeights(theta)
-        recs = tmp if tmp is not None else self._states(Th, Y)
-        xp, L = self.xp, self.layer
-        G = None
-        if wantTh:
-            m = self._nThetaStep()
-            nT = self._nTimes()
-            G = xp.zeros((nT, m) if reduceDim else (W.shape[0], nT, m), dtype=self.dtype)
-        for i in range(self.nt - 1, -1, -1):
-            hi = self._tY[i + 1] - self._tY[i]
-            idx = (2 * i, 2 * i + 1, 2 * i + 1, 2 * i + 2)
-            rec = recs[i]
-            P = W
-            gS = [None] * 4
-            for k in (3, 2, 1, 0):
-                if k == 3:
-                    gA = (hi / 6) * P
-                elif k == 2:
-                    gA = (hi / 3) * P + hi * gS[3]
-                elif k == 1:
-                    gA = (hi / 3) * P + (hi / 2) * gS[2]
-                else:
-                    gA = (hi / 6) * P + (hi / 2) * gS[1]
-                S, tk = rec[k]
-                needY = k > 0 or wantY or i > 0
-                dthk, gS[k] = L.JTmv(gA, Th[idx[k]], S, tk, doDerivative=(wantTh, needY),
-                                     reduceDim=reduceDim)
-                if wantTh:
-                    if reduceDim:
-                        G[idx[k]] += dthk
-                    else:
-                        G[:, idx[k]] += dthk
-            if wantY or i > 0:
-                W = P + gS[0] + gS[1] + gS[2] + gS[3]
-        dth = self._coeffGrad(G, reduceDim) if wantTh else None
-        return dth, (W if wantY else None)
+    def _stepJTmv(self, i, Th, rec, P, grad, needP):
+        hi, cols = self._stepData(i)
+        gS = [None] * 4
+        for k in (3, 2, 1, 0):
+            if k == 3:
+                gA = (hi / 6) * P
+            elif k == 2:
+                gA = (hi / 3) * P + hi * gS[3]
+            elif k == 1:
+                gA = (hi / 3) * P + (hi / 2) * gS[2]
+            else:
+                gA = (hi / 6) * P + (hi / 2) * gS[1]
+            S, tk = rec[k]
+            dthk, gS[k] = grad.JTmv(self.layer, gA, Th[cols[k]], S, tk, k > 0 or needP)
+            grad.add(cols[k], dthk)
+        return P + gS[0] + gS[1] + gS[2] + gS[3] if needP else P
 
     # ------------------------------------------------------------------ multilevel
     def prolongateWeights(self, theta):

@@ -150,7 +150,7 @@ class Conv2D(ConvKernel):
             return "im2col"
         return "flat" if host else "shifted"
 
-    def _applyStencils(self, K, Y):
+    def applyStencils(self, K, Y):
         k1, k2, cin, cout = self.sK
         N = Y.shape[0]
         Ho, Wo = self.nImgOut()[:2]
@@ -207,7 +207,7 @@ class Conv2D(ConvKernel):
             Z[:L] += Yf[o:o + L] @ K[i, j]
         return self.xp.ascontiguousarray(Z.reshape(N, Hp, Wp, cout)[:, :H, :W])
 
-    def _applyStencilsT(self, K, Z):
+    def applyStencilsT(self, K, Z):
         k1, k2, cin, cout = self.sK
         N = Z.shape[0]
         H, W = self.nImg
@@ -232,7 +232,7 @@ class Conv2D(ConvKernel):
                 self._window(dYp, i, j)[...] += (Zf @ K[i, j].T).reshape(N, Ho, Wo, cin)
         return dYp[:, p1:p1 + H, p2:p2 + W, :]
 
-    def _stencilGradient(self, W, Y, reduceDim=True):
+    def stencilGradient(self, W, Y, reduceDim=True):
         k1, k2, cin, cout = self.sK
         N = Y.shape[0]
         Ho, Wo = self.nImgOut()[:2]

@@ -109,13 +109,13 @@ class ConvFFT(ConvKernel):
         return self.xp.fft.irfft2(Zh, s=(H, W), axes=(1, 2)).astype(self.dtype, copy=False)
 
     # ------------------------------------------------------------------ primitives
-    def _applyStencils(self, K, Y):
+    def applyStencils(self, K, Y):
         return self._ifft(self._fft(Y) @ self._multiplier(K))
 
-    def _applyStencilsT(self, K, Z):
+    def applyStencilsT(self, K, Z):
         return self._ifft(self._fft(Z) @ self.xp.conj(self._multiplier(K)).transpose(0, 2, 1))
 
-    def _stencilGradient(self, W, Y, reduceDim=True):
+    def stencilGradient(self, W, Y, reduceDim=True):
         k1, k2, cin, cout = self.sK
         Yh = self._fft(Y)                      # (n_xi, N, cin)
         Wh = self.xp.conj(self._fft(W))        # (n_xi, N, cout)

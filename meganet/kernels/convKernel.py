@@ -5,14 +5,11 @@ Also holds the Galerkin coarsening of 3 x 3 stencils (``restrictConvStencils`` /
 """
 import numpy
 
+from ..validation import isInt
 from .abstractKernel import (AbstractKernel, applyParameterisation, applyParameterisationT,
                              prepareParameterisation)
 
 __all__ = ["ConvKernel", "galerkinStencilMap"]
-
-
-def _isInt(v):
-    return isinstance(v, (int, numpy.integer)) and not isinstance(v, (bool, numpy.bool_))
 
 
 def _intTuple(value, owner, name, lengths, form):
@@ -21,7 +18,7 @@ def _intTuple(value, owner, name, lengths, form):
         vals = tuple(value)
     except TypeError:
         vals = (value,)
-    if len(vals) not in lengths or not all(_isInt(v) and v > 0 for v in vals):
+    if len(vals) not in lengths or not all(isInt(v) and v > 0 for v in vals):
         raise ValueError(f"{owner}: {name} must be {form} of positive integers; got {value!r}")
     return tuple(int(v) for v in vals)
 
@@ -51,7 +48,7 @@ def galerkinStencilMap(n=6):
     -------
     A : numpy.ndarray, shape (9, 9)
     """
-    if not _isInt(n) or n < 3:
+    if not isInt(n) or n < 3:
         raise ValueError(f"galerkinStencilMap: n must be an integer >= 3; got {n!r}")
     c = n // 2
     yc = numpy.zeros((n, n))
@@ -77,8 +74,8 @@ class ConvKernel(AbstractKernel):
     ``K = reshape(Q theta, sK)`` in C order; ``Q = None`` is the identity (``theta``
     is then the C-order flattening of ``K``, ``nTheta = k1 k2 cin cout``).
 
-    Subclasses implement the convolution on stencil arrays (``_applyStencils``,
-    ``_applyStencilsT``, ``_stencilGradient``) and ``nImgOut``; this class adds the
+    Subclasses implement the convolution on stencil arrays (``applyStencils``,
+    ``applyStencilsT``, ``stencilGradient``) and ``nImgOut``; this class adds the
     parameterisation::
 
         Amv(theta, Y)      = conv(K(theta), Y)
@@ -112,7 +109,7 @@ class ConvKernel(AbstractKernel):
             sKt = tuple(sK)
         except TypeError:
             sKt = (sK,)
-        if (len(sKt) != 4 or not all(_isInt(v) and v > 0 for v in sKt)
+        if (len(sKt) != 4 or not all(isInt(v) and v > 0 for v in sKt)
                 or sKt[0] % 2 == 0 or sKt[1] % 2 == 0):
             raise ValueError(f"{name}: sK must be (k1, k2, cin, cout) with odd k1, k2 "
                              f"(positive integers); got {sK!r}")
@@ -122,7 +119,7 @@ class ConvKernel(AbstractKernel):
             raise ValueError(f"{name}: the third entry of nImg (channels) must equal "
                              f"sK[2]={self.sK[2]}; got nImg={nImg!r}")
         self.nImg = nImgT[:2]
-        if not _isInt(stride) or stride < 1:
+        if not isInt(stride) or stride < 1:
             raise ValueError(f"{name}: stride must be a positive integer; got {stride!r}")
         if self._strides is not None and stride not in self._strides:
             raise ValueError(f"{name}: stride must be one of {self._strides}; got {stride!r}")
@@ -196,27 +193,27 @@ class ConvKernel(AbstractKernel):
         """Adjoint of :meth:`getStencils`: ``Q^T vec(G)``; ``G`` is ``(P,)`` or ``(N, P)``."""
         return applyParameterisationT(self.Q, G, reduceDim)
 
-    def _applyStencils(self, K, Y):
+    def applyStencils(self, K, Y):
         """``conv(K, Y)`` for stencils ``K`` of shape ``sK``."""
-        raise NotImplementedError(f"{type(self).__name__} must provide _applyStencils()")
+        raise NotImplementedError(f"{type(self).__name__} must provide applyStencils()")
 
-    def _applyStencilsT(self, K, Z):
+    def applyStencilsT(self, K, Z):
         """The adjoint ``conv(K, .)^T Z``."""
-        raise NotImplementedError(f"{type(self).__name__} must provide _applyStencilsT()")
+        raise NotImplementedError(f"{type(self).__name__} must provide applyStencilsT()")
 
-    def _stencilGradient(self, W, Y, reduceDim=True):
+    def stencilGradient(self, W, Y, reduceDim=True):
         """``G = d<W, conv(K, Y)>/dK`` flattened: ``(prod(sK),)`` or ``(N, prod(sK))``."""
-        raise NotImplementedError(f"{type(self).__name__} must provide _stencilGradient()")
+        raise NotImplementedError(f"{type(self).__name__} must provide stencilGradient()")
 
     # ------------------------------------------------------------------ kernel protocol
     def Amv(self, theta, Y):
-        return self._applyStencils(self.getStencils(theta), Y)
+        return self.applyStencils(self.getStencils(theta), Y)
 
     def ATmv(self, theta, Z):
-        return self._applyStencilsT(self.getStencils(theta), Z)
+        return self.applyStencilsT(self.getStencils(theta), Z)
 
     def JthetaTmv(self, W, theta, Y, tmp=None, reduceDim=True):
-        return self._stencilGradToTheta(self._stencilGradient(W, Y, reduceDim), reduceDim)
+        return self._stencilGradToTheta(self.stencilGradient(W, Y, reduceDim), reduceDim)
 
     # ------------------------------------------------------------------ multilevel
     def _ctorKwargs(self):

@@ -153,14 +153,14 @@ class PDEStencilKernel(ConvKernel):
         return True
 
     # ------------------------------------------------------------------ convolution
-    def _applyStencils(self, K, Y):
-        return self.conv._applyStencils(K, Y)
+    def applyStencils(self, K, Y):
+        return self.conv.applyStencils(K, Y)
 
-    def _applyStencilsT(self, K, Z):
-        return self.conv._applyStencilsT(K, Z)
+    def applyStencilsT(self, K, Z):
+        return self.conv.applyStencilsT(K, Z)
 
-    def _stencilGradient(self, W, Y, reduceDim=True):
-        return self.conv._stencilGradient(W, Y, reduceDim)
+    def stencilGradient(self, W, Y, reduceDim=True):
+        return self.conv.stencilGradient(W, Y, reduceDim)
 
     # ------------------------------------------------------------------ multilevel
     def _ctorKwargs(self):
@@ -183,6 +183,3 @@ class PDEStencilKernel(ConvKernel):
         """
         return super().coarsen()
 
-    def refine(self):
-        """The kernel on images of twice the size with mesh size ``h / 2``."""
-        return super().refine()

@@ -1,7 +1,7 @@
 """``ScalingKernel``: scaling of features along their dimensions (Meganet.m's ``scalingKernel``)."""
 from ..linops.linearOperator import LinearOperator
+from ..validation import isInt
 from .abstractKernel import AbstractKernel
-from .convKernel import _isInt
 
 __all__ = ["ScalingKernel"]
 
@@ -47,7 +47,7 @@ class ScalingKernel(AbstractKernel):
             nD = tuple(nData)
         except TypeError:
             nD = (nData,)
-        if len(nD) not in (2, 3) or not all(_isInt(v) and v > 0 for v in nD):
+        if len(nD) not in (2, 3) or not all(isInt(v) and v > 0 for v in nD):
             raise ValueError(f"ScalingKernel: nData must be (n1, n2, n3) or (n1, n2) of positive "
                              f"integers; got {nData!r}")
         try:

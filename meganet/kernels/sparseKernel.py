@@ -1,9 +1,9 @@
 """``SparseKernel``: a sparse matrix with trainable non-zeros (Meganet.m's ``sparseKernel``)."""
 import numpy
 
+from ..validation import isInt
 from .abstractKernel import (AbstractKernel, applyParameterisation, applyParameterisationT,
                              prepareParameterisation)
-from .convKernel import _isInt
 
 __all__ = ["SparseKernel"]
 
@@ -67,7 +67,7 @@ class SparseKernel(AbstractKernel):
             nKt = tuple(nK)
         except TypeError:
             nKt = (nK,)
-        if len(nKt) != 2 or not all(_isInt(v) and v > 0 for v in nKt):
+        if len(nKt) != 2 or not all(isInt(v) and v > 0 for v in nKt):
             raise ValueError(f"SparseKernel: nK must be two positive integers (nOut, nIn); got {nK!r}")
         self.nK = tuple(int(v) for v in nKt)
         iv = self._indexArray(ival, "ival", self.nK[0])

@@ -1,6 +1,7 @@
 """Base class of the kernel-based layers (private): SingleLayer, DoubleLayer, DoubleSymLayer."""
 from ..element import AbstractMeganetElement
-from ._layerUtils import nBias, splitTheta
+from ..linops.bias import nBias
+from ._layerUtils import splitTheta
 
 __all__ = []
 

@@ -37,63 +37,14 @@ Per-channel scale and shift
 
 Per-example gradients (``reduceDim=False``) sum over the pixel axes only.
 """
-import numbers
+from typing import Any, NamedTuple
 
 import numpy
 
 from ..element import AbstractMeganetElement
+from ..validation import checkBool, checkFloat, checkNData
 
 __all__ = []
-
-
-# ---------------------------------------------------------------------- validation
-def checkNData(owner, nData, minDims=1):
-    """``nData`` as a tuple of positive ints (an int ``n`` means ``(n,)``)."""
-    vals = (nData,) if isInt(nData) else nData
-    try:
-        vals = tuple(vals)
-    except TypeError:
-        vals = None
-    if vals is None or len(vals) < minDims or not all(isInt(v) and v >= 1 for v in vals):
-        what = ("a tuple of positive ints (the feature shape of one example, channels last), "
-                "e.g. (H, W, C), (nPix, C) or (n,)")
-        if minDims > 1:
-            what = (f"a tuple of at least {minDims} positive ints (the feature shape of one "
-                    "example with at least one pixel axis, channels last), e.g. (H, W, C) or (nPix, C)")
-        raise ValueError(f"{owner}: nData must be {what}; got {nData!r}")
-    return tuple(int(v) for v in vals)
-
-
-def checkFlag(owner, name, value):
-    """A single on/off flag: bool or 0/1."""
-    if isinstance(value, (bool, numpy.bool_)) or (isInt(value) and value in (0, 1)):
-        return bool(value)
-    raise ValueError(f"{owner}: {name} must be True/False (or 0/1); got {value!r}")
-
-
-def checkFlags(owner, name, value, n=3):
-    """A flag vector of length ``n`` (entries bool or 0/1), returned as a tuple of bools."""
-    try:
-        vals = tuple(numpy.asarray(value).reshape(-1).tolist()) if not isinstance(value, str) else None
-    except (TypeError, ValueError):
-        vals = None
-    if vals is None or len(vals) != n or not all(
-            isinstance(v, bool) or (isInt(v) and v in (0, 1)) for v in vals):
-        raise ValueError(f"{owner}: {name} must be {n} flags (0/1 or bool) in the order "
-                         f"(pixels, channels, examples); got {value!r}")
-    return tuple(bool(v) for v in vals)
-
-
-def checkPositive(owner, name, value):
-    """A finite positive real number, returned as a Python float (keeps float32 data float32)."""
-    if isinstance(value, (bool, numpy.bool_)) or not isinstance(value, numbers.Real) \
-            or not numpy.isfinite(value) or value <= 0:
-        raise ValueError(f"{owner}: {name} must be a finite positive number; got {value!r}")
-    return float(value)
-
-
-def isInt(v):
-    return isinstance(v, (numbers.Integral, numpy.integer)) and not isinstance(v, (bool, numpy.bool_))
 
 
 def pixelAxes(ndimY):
@@ -135,6 +86,14 @@ def scaleShiftJthetaTmv(xp, W, Zhat, reduceDim=True):
     return xp.concatenate([xp.sum(W3 * Z3, axis=1), xp.sum(W3, axis=1)], axis=1)
 
 
+class NormTmp(NamedTuple):
+    """``tmp`` of a normalization layer's ``forwardProp``: the normalized batch ``Zhat`` and
+    the denominator ``den`` it was divided by (reduced axes kept)."""
+
+    Zhat: Any
+    den: Any
+
+
 # ---------------------------------------------------------------------- base element
 class ChannelNormalization(AbstractMeganetElement):
     """A normalization ``Zhat = Nrm(Y)`` followed by an optional per-channel scale and shift.
@@ -145,7 +104,7 @@ class ChannelNormalization(AbstractMeganetElement):
     overridden when the forward map differs from the derivative's linearisation point
     (running statistics).
 
-    ``tmp`` of ``forwardProp`` is ``(Zhat, den)`` of the batch, or ``None`` when
+    ``tmp`` of ``forwardProp`` is :class:`NormTmp` ``(Zhat, den)`` of the batch, or ``None`` when
     ``doDerivative`` is False.
     """
 
@@ -154,8 +113,8 @@ class ChannelNormalization(AbstractMeganetElement):
         super().__init__(useGPU=useGPU, precision=precision)
         name = type(self).__name__
         self.nData = checkNData(name, nData, minDims=minDims)
-        self.isWeight = checkFlag(name, "isWeight", isWeight)
-        self.eps = checkPositive(name, "eps", eps)
+        self.isWeight = checkBool(name, "isWeight", isWeight)
+        self.eps = checkFloat(name, "eps", eps, low=0, lowOpen=True, expected="a finite positive number")
 
     # ------------------------------------------------------------------ sizes and weights
     def nChannels(self):
@@ -191,7 +150,7 @@ class ChannelNormalization(AbstractMeganetElement):
     def _forwardNormalize(self, Y, doDerivative):
         """Normalized features for the forward map and the tmp to return."""
         Zhat, den = self._normalize(Y)
-        return Zhat, ((Zhat, den) if doDerivative else None)
+        return Zhat, (NormTmp(Zhat, den) if doDerivative else None)
 
     def _batchState(self, Y, tmp):
         return self._normalize(Y) if tmp is None else tmp

@@ -3,7 +3,7 @@
 import numpy
 
 from ..element import AbstractMeganetElement
-from ._normalize import isInt, checkFlags, checkNData
+from ..validation import checkFlags, checkNData, isInt
 
 __all__ = ["AffineScalingLayer"]
 

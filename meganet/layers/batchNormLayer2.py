@@ -69,10 +69,20 @@ class BatchNormLayer2(MeanVarNormalization):
         always normalizes with the batch statistics (as an empty momentum in Meganet.m).
     runningMean, runningVar : float or array of shape (C,), defaults 0 and 1
         Initial running statistics (``runningVar >= 0``); :meth:`resetRunningStats`
-        restores them.
+        restores them. They are the layer's ``stateAttributes``: ``getState()`` /
+        ``setState()`` (of the layer or of any network holding it) save and restore them,
+        and SGD checkpoints include them.
+
+    Raises
+    ------
+    ValueError
+        ``forwardProp`` in training mode on an empty batch (``N = 0``): its statistics do
+        not exist; the running statistics are left unchanged.
     useGPU, precision :
         Backend.
     """
+
+    stateAttributes = ("runningMean", "runningVar")
 
     def __init__(self, nData, isWeight=False, eps=1e-4, momentum=0.9, runningMean=0,
                  runningVar=1, useGPU=False, precision="double"):
@@ -115,6 +125,11 @@ class BatchNormLayer2(MeanVarNormalization):
 
     def _forwardNormalize(self, Y, doDerivative):
         if doDerivative or self.momentum is None:
+            if Y.shape[0] == 0:
+                raise ValueError("BatchNormLayer2.forwardProp: batch statistics (training mode, "
+                                 "doDerivative=True or momentum=None) need at least one example; "
+                                 "got an empty batch (N = 0). The running statistics are "
+                                 "unchanged")
             Zhat, den, mean, var = meanVarNormalize(self.xp, Y, self._axes(Y.ndim), self.eps,
                                                     returnStats=True)
             if self.momentum is not None:

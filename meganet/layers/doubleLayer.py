@@ -1,10 +1,27 @@
 """``DoubleLayer``: two kernels with activations, Z = sigma2(N2(K2 sigma1(N1(K1 Y) + Bin1 b1)) + Bin2 b2) + Bout b3."""
+from typing import Any, NamedTuple
+
 from ..activations import tanhActivation
 from ._kernelLayer import KernelLayer
-from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, prepareBias,
-                          resolveBackend)
+from ..backend import inheritBackend
+from ..linops.bias import biasApply, biasApplyT, prepareBias
+from ._layerUtils import checkNormLayer
 
 __all__ = ["DoubleLayer"]
+
+
+class DoubleLayerTmp(NamedTuple):
+    """``tmp`` of :meth:`DoubleLayer.forwardProp` (with ``storeInterm``): ``U1 = K1 Y``,
+    ``normTmp1``, ``A1 = sigma1(V1)``, ``dA1 = sigma1'(V1)``, ``U2 = K2 A1``, ``normTmp2``,
+    ``dA2 = sigma2'(V2)`` (normalization tmps None without normalization layers)."""
+
+    U1: Any
+    normTmp1: Any
+    A1: Any
+    dA1: Any
+    U2: Any
+    normTmp2: Any
+    dA2: Any
 
 
 class DoubleLayer(KernelLayer):
@@ -35,13 +52,15 @@ class DoubleLayer(KernelLayer):
         Bias weights start at 0.1 (as Meganet.m).
     normLayer1, normLayer2 : optional elements on ``K1.sizeFeatOut()`` / ``K2.sizeFeatOut()``
     storeInterm : bool, default False
+        Default of ``forwardProp``'s ``storeInterm``: return the intermediates as ``tmp``
+        (a :class:`DoubleLayerTmp`) instead of None.
     useGPU, precision : optional (default: K1's)
     """
 
     def __init__(self, K1, K2, activation1=tanhActivation, activation2=tanhActivation, Bin1=None,
                  Bin2=None, Bout=None, normLayer1=None, normLayer2=None, storeInterm=False,
                  useGPU=None, precision=None):
-        useGPU, precision = resolveBackend(useGPU, precision, [K1, K2])
+        useGPU, precision = inheritBackend(useGPU, precision, K1)
         super().__init__(useGPU=useGPU, precision=precision)
         name = type(self).__name__
         for a, nm in ((activation1, "activation1"), (activation2, "activation2")):
@@ -72,10 +91,6 @@ class DoubleLayer(KernelLayer):
     def _normLayers(self):
         return (self.normLayer1, self.normLayer2)
 
-    def split(self, theta):
-        """``(theta_K1, theta_K2, theta_Bin1, theta_Bin2, theta_Bout, theta_N1, theta_N2)``."""
-        return super().split(theta)
-
     def sizeFeatIn(self):
         return tuple(self.K1.sizeFeatIn())
 
@@ -100,7 +115,7 @@ class DoubleLayer(KernelLayer):
         Z, dA2 = self.activation2(V2, doDerivative=doDerivative)
         if th5.size:
             Z = Z + biasApply(self.Bout, th5, self.K2.sizeFeatOut())
-        return Z, (U1, tmpN1, A1, dA1, U2, tmpN2, dA2)
+        return Z, DoubleLayerTmp(U1, tmpN1, A1, dA1, U2, tmpN2, dA2)
 
     def Jmv(self, dtheta, dY, theta, Y, tmp=None):
         U1, tmpN1, A1, dA1, U2, tmpN2, dA2 = self._temps(theta, Y, tmp)

@@ -1,10 +1,26 @@
 """``DoubleSymLayer``: the symmetric layer of the PDE-motivated networks (paper, eq. 6)."""
+from typing import Any, NamedTuple
+
 from ..activations import tanhActivation
 from ._kernelLayer import KernelLayer
-from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, prepareBias,
-                          resolveBackend)
+from ..backend import inheritBackend
+from ..linops.bias import biasApply, biasApplyT, prepareBias
+from ._layerUtils import checkNormLayer
 
 __all__ = ["DoubleSymLayer"]
+
+
+class DoubleSymLayerTmp(NamedTuple):
+    """``tmp`` of :meth:`DoubleSymLayer.forwardProp` (with ``storeInterm``): ``U = K Y``,
+    ``normTmp1`` (normLayer1's tmp or None), ``A = sigma(V)``, ``dA = sigma'(V)``,
+    ``P = -K^T A`` and ``normTmp2`` (normLayer2's tmp or None)."""
+
+    U: Any
+    normTmp1: Any
+    A: Any
+    dA: Any
+    P: Any
+    normTmp2: Any
 
 
 class DoubleSymLayer(KernelLayer):
@@ -40,13 +56,14 @@ class DoubleSymLayer(KernelLayer):
     normLayer1 : element on ``K.sizeFeatOut()`` features, optional
     normLayer2 : element on ``K.sizeFeatIn()`` features, optional
     storeInterm : bool, default False
-        Return the intermediates ``(U, tmpN1, A, sigma', P, tmpN2)`` as ``tmp``.
+        Default of ``forwardProp``'s ``storeInterm``: return the intermediates as ``tmp``
+        (a :class:`DoubleSymLayerTmp`) instead of None.
     useGPU, precision : optional (default: the kernel's)
     """
 
     def __init__(self, K, activation=tanhActivation, Bin=None, Bout=None, normLayer1=None,
                  normLayer2=None, storeInterm=False, useGPU=None, precision=None):
-        useGPU, precision = resolveBackend(useGPU, precision, [K])
+        useGPU, precision = inheritBackend(useGPU, precision, K)
         super().__init__(useGPU=useGPU, precision=precision)
         name = type(self).__name__
         if not callable(activation):
@@ -71,10 +88,6 @@ class DoubleSymLayer(KernelLayer):
     def _normLayers(self):
         return (self.normLayer1, self.normLayer2)
 
-    def split(self, theta):
-        """``(theta_K, theta_Bin, theta_Bout, theta_normLayer1, theta_normLayer2)``."""
-        return super().split(theta)
-
     def sizeFeatIn(self):
         return tuple(self.K.sizeFeatIn())
 
@@ -96,7 +109,7 @@ class DoubleSymLayer(KernelLayer):
             Z, tmpN2 = self.normLayer2.forwardProp(th5, P, doDerivative=doDerivative)
         if th3.size:
             Z = Z + biasApply(self.Bout, th3, self.sizeFeatOut())
-        return Z, (U, tmpN1, A, dA, P, tmpN2)
+        return Z, DoubleSymLayerTmp(U, tmpN1, A, dA, P, tmpN2)
 
     def Jmv(self, dtheta, dY, theta, Y, tmp=None):
         U, tmpN1, A, dA, P, tmpN2 = self._temps(theta, Y, tmp)

@@ -1,5 +1,6 @@
 """``NormLayer``: mean/variance normalization over chosen axes (Meganet.m's ``normLayer``)."""
-from ._normalize import MeanVarNormalization, checkFlags, pixelAxes
+from ..validation import checkFlags
+from ._normalize import MeanVarNormalization, pixelAxes
 
 __all__ = ["NormLayer"]
 

@@ -2,7 +2,7 @@
 import numpy
 
 from ..element import AbstractMeganetElement
-from ._normalize import isInt
+from ..validation import isInt
 
 __all__ = ["ReshapeLayer"]
 

@@ -1,10 +1,22 @@
 """``SingleLayer``: Z = sigma(N(K(theta1) Y) + Bin theta2) + Bout theta3."""
+from typing import Any, NamedTuple
+
 from ..activations import tanhActivation
 from ._kernelLayer import KernelLayer
-from ._layerUtils import (biasApply, biasApplyT, checkNormLayer, prepareBias,
-                          resolveBackend)
+from ..backend import inheritBackend
+from ..linops.bias import biasApply, biasApplyT, prepareBias
+from ._layerUtils import checkNormLayer
 
 __all__ = ["SingleLayer"]
+
+
+class SingleLayerTmp(NamedTuple):
+    """``tmp`` of :meth:`SingleLayer.forwardProp` (with ``storeInterm``): ``KY = K(theta1) Y``,
+    ``normTmp`` the normalization layer's ``tmp`` (or None), ``dA = sigma'(V)``."""
+
+    KY: Any
+    normTmp: Any
+    dA: Any
 
 
 class SingleLayer(KernelLayer):
@@ -33,21 +45,20 @@ class SingleLayer(KernelLayer):
     activation : callable, default tanhActivation
         ``A, dA = activation(V, doDerivative=True)``.
     Bin, Bout : None, matrix or LinearOperator
-        Inner and outer biases (see :mod:`meganet.layers._layerUtils`); both act on
+        Inner and outer biases (see :mod:`meganet.linops.bias`); both act on
         ``K.sizeFeatOut()``-shaped features. Their weights start at 0.
     normLayer : element, optional
         Acting on ``K.sizeFeatOut()``-shaped features.
     storeInterm : bool, default False
-        Return ``tmp = (K Y, normalization tmp, sigma'(V))`` from ``forwardProp`` so that
-        derivative products need not recompute them (memory for speed). Otherwise
-        ``tmp`` is ``None`` and the products recompute ``K Y`` (as Meganet.m).
+        Default of ``forwardProp``'s ``storeInterm``: return the intermediates as ``tmp``
+        (a :class:`SingleLayerTmp`) instead of None.
     useGPU, precision : optional
         Default: the kernel's. Given values are pushed to the kernel and normLayer.
     """
 
     def __init__(self, K, activation=tanhActivation, Bin=None, Bout=None, normLayer=None,
                  storeInterm=False, useGPU=None, precision=None):
-        useGPU, precision = resolveBackend(useGPU, precision, [K])
+        useGPU, precision = inheritBackend(useGPU, precision, K)
         super().__init__(useGPU=useGPU, precision=precision)
         name = type(self).__name__
         if not callable(activation):
@@ -72,10 +83,6 @@ class SingleLayer(KernelLayer):
     def _normLayers(self):
         return (self.normLayer,)
 
-    def split(self, theta):
-        """``(theta_K, theta_Bin, theta_Bout, theta_normLayer)``."""
-        return super().split(theta)
-
     def sizeFeatIn(self):
         return tuple(self.K.sizeFeatIn())
 
@@ -94,7 +101,7 @@ class SingleLayer(KernelLayer):
         A, dA = self.activation(V, doDerivative=doDerivative)
         if th3.size:
             A = A + biasApply(self.Bout, th3, self.sizeFeatOut())
-        return A, (KY, tmpNL, dA)
+        return A, SingleLayerTmp(KY, tmpNL, dA)
 
     # ------------------------------------------------------------------ J products
     def Jmv(self, dtheta, dY, theta, Y, tmp=None):

@@ -23,7 +23,8 @@ import math
 
 import numpy
 
-from ..backend import getArrayModuleOf, isDeviceArray
+from ..backend import getArrayModuleOf
+from ..validation import isArray
 from .linearOperator import LinearOperator
 
 __all__ = []
@@ -33,13 +34,9 @@ def _prod(shape):
     return int(math.prod(shape))
 
 
-def _isArray(x):
-    return isinstance(x, numpy.ndarray) or isDeviceArray(x)
-
-
 def applyShaped(name, x, inShape, outShape, fn, batched, what="input"):
     """Apply ``fn`` (acting on ``(B, *inShape)`` arrays) to ``x`` by the shape rules above."""
-    if not _isArray(x):
+    if not isArray(x):
         raise TypeError(f"{name}: {what} must be an array (NumPy or device); got {type(x).__name__}")
     if x.dtype.kind != "f":
         raise TypeError(f"{name}: {what} must be a floating point array; got dtype {x.dtype}")
@@ -129,32 +126,3 @@ def safeReciprocal(den):
     nz = den != 0
     xp = getArrayModuleOf(den)
     return nz.astype(den.dtype) / xp.where(nz, den, xp.ones_like(den))
-
-
-def checkShape(name, what, value, minDims=1, maxDims=None):
-    """``value`` (an int or a sequence of ints) as a tuple of positive ints; raise otherwise."""
-    if isinstance(value, (int, numpy.integer)) and not isinstance(value, bool):
-        value = (value,)
-    try:
-        shape = tuple(value)
-    except TypeError:
-        shape = None
-    ok = shape is not None and all(
-        isinstance(v, (int, numpy.integer)) and not isinstance(v, bool) and v >= 1 for v in shape)
-    ok = ok and len(shape) >= minDims and (maxDims is None or len(shape) <= maxDims)
-    if not ok:
-        dims = f"{minDims}" if maxDims == minDims else (
-            f"{minDims} to {maxDims}" if maxDims else f"at least {minDims}")
-        raise ValueError(f"{name}: {what} must be {dims} positive integer(s); got {value!r}")
-    return tuple(int(v) for v in shape)
-
-
-def checkPositive(name, what, value):
-    """A positive finite real number as float; raise otherwise."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = float("nan")
-    if isinstance(value, bool) or not (v > 0 and math.isfinite(v)):
-        raise ValueError(f"{name}: {what} must be a positive number; got {value!r}")
-    return v

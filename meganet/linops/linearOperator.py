@@ -150,15 +150,31 @@ class LinearOperator(BackendMixin):
     def transpose(self):
         return self.T
 
+    # ------------------------------------------------------------------ as a bias
+    def biasApply(self, th, featShape):
+        """The bias field ``A th`` reshaped to the feature shape (see :mod:`meganet.linops.bias`)."""
+        return self.Amv(th).reshape(featShape)
+
+    def biasApplyT(self, W, reduceDim=True):
+        """Adjoint of the bias broadcast over examples: ``A^T sum_n W[n]``, shape ``(nb,)``,
+        or per example ``A^T W[n]``, shape ``(N, nb)`` (``reduceDim=False``)."""
+        if reduceDim:
+            return self.ATmv(W.sum(axis=0).reshape(self.m)).reshape(-1)
+        xp = getArrayModuleOf(W)
+        return xp.stack([self.ATmv(W[i].reshape(self.m)).reshape(-1) for i in range(W.shape[0])])
+
+    #: The block-operator classes ``{"blkdiag": opBlkdiag, "hcat": opHcat}``; registered by
+    #: :mod:`meganet.linops.opBlkdiag`, which builds on this module (so this module does not
+    #: import it back).
+    blockOperators = {}
+
     def blkdiag(self, *others):
         """The block-diagonal operator ``diag(self, *others)`` (Meganet.m's ``blkdiag``)."""
-        from .opBlkdiag import opBlkdiag
-        return opBlkdiag(self, *others)
+        return LinearOperator.blockOperators["blkdiag"](self, *others)
 
     def hcat(self, *others):
         """The operator ``[self, *others]`` acting on concatenated flat inputs (Meganet.m's ``hcat``)."""
-        from .opBlkdiag import opHcat
-        return opHcat(self, *others)
+        return LinearOperator.blockOperators["hcat"](self, *others)
 
     def __add__(self, other):
         if not isinstance(other, LinearOperator):

@@ -187,3 +187,6 @@ def hcat(*blocks, useGPU=None, precision=None):
     """``opHcat(*blocks)``: ``[A_1, ..., A_k]`` (Meganet.m's ``hcat``)."""
     return opHcat(*blocks, useGPU=useGPU, precision=precision)
 
+
+
+LinearOperator.blockOperators.update(blkdiag=opBlkdiag, hcat=opHcat)

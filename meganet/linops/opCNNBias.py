@@ -36,3 +36,9 @@ class opCNNBias(LinearOperator):
             raise ValueError(f"opCNNBias adjoint: last axis must have {nc} channels; "
                              f"got shape {tuple(Z.shape)}")
         return Z.reshape(-1, nc).sum(axis=0)
+
+    def biasApplyT(self, W, reduceDim=True):
+        """``B^T sum_n W[n]`` (``(C,)``) or per example the channel sums ``(N, C)``."""
+        if reduceDim:
+            return super().biasApplyT(W, True)
+        return W.reshape(W.shape[0], -1, self.nImg[-1]).sum(axis=1)

@@ -1,5 +1,6 @@
 """``opEye``: the identity operator."""
-from ._tensorOperator import TensorOperator, applyShaped, checkShape
+from ..validation import checkShape
+from ._tensorOperator import TensorOperator, applyShaped
 
 __all__ = ["opEye"]
 

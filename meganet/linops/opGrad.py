@@ -1,8 +1,8 @@
 """``opGrad``: forward-difference image gradient, channel by channel."""
 from ..backend import getArrayModuleOf
 from ._dct import dctMatrix, eigLap1D
-from ._tensorOperator import (TensorOperator, applyShaped, checkPositive, checkShape,
-                              safeReciprocal, solveOperator)
+from ..validation import checkFloat, checkShape
+from ._tensorOperator import TensorOperator, applyShaped, safeReciprocal, solveOperator
 
 __all__ = ["opGrad"]
 
@@ -55,7 +55,7 @@ class opGrad(TensorOperator):
                 raise ValueError(f"opGrad: h must be a number or two numbers (h0, h1); got {h!r}")
         else:
             hs = (h, h)
-        self.h = tuple(checkPositive("opGrad", "h", v) for v in hs)
+        self.h = tuple(checkFloat("opGrad", "h", v, low=0, lowOpen=True, expected="a positive number") for v in hs)
         self.nImg = nImg
         self.nChannels = nC
         self.beta = 1.0

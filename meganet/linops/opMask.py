@@ -2,7 +2,8 @@
 import numpy
 
 from ..backend import getArrayModuleOf
-from ._tensorOperator import TensorOperator, checkShape
+from ..validation import checkShape
+from ._tensorOperator import TensorOperator
 
 __all__ = ["opMask"]
 

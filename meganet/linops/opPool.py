@@ -1,6 +1,7 @@
 """``opPool``: average pooling with stride equal to the pooling size."""
 from ..backend import getArrayModuleOf
-from ._tensorOperator import TensorOperator, checkShape
+from ..validation import checkShape
+from ._tensorOperator import TensorOperator
 
 __all__ = ["opPool"]
 

@@ -1,5 +1,6 @@
 """``opRemoveAvg``: removes the mean of each convolution stencil."""
-from ._tensorOperator import TensorOperator, checkShape
+from ..validation import checkShape
+from ._tensorOperator import TensorOperator
 
 __all__ = ["opRemoveAvg"]
 

@@ -1,8 +1,8 @@
 """``opTimeDer``: forward-difference time derivative of per-time-step weights."""
 from ..backend import getArrayModuleOf
 from ._dct import dctMatrix, eigLap1D
-from ._tensorOperator import (TensorOperator, applyShaped, checkPositive, checkShape,
-                              safeReciprocal, solveOperator)
+from ..validation import checkFloat, checkShape
+from ._tensorOperator import TensorOperator, applyShaped, safeReciprocal, solveOperator
 
 __all__ = ["opTimeDer"]
 
@@ -57,7 +57,7 @@ class opTimeDer(TensorOperator):
         self.ntheta = ntheta
         self.nt = nt
         self.nThetaPerStep = ntheta // nt
-        self.h = checkPositive("opTimeDer", "h", h)
+        self.h = checkFloat("opTimeDer", "h", h, low=0, lowOpen=True, expected="a positive number")
         self.beta = 1.0
         super().__init__(((nt - 1) * self.nThetaPerStep,), (ntheta,), useGPU=useGPU,
                          precision=precision)

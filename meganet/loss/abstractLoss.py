@@ -47,29 +47,9 @@ import numpy
 
 from ..backend import getArrayModuleOf, isDeviceArray, toHost
 from ..linops.linearOperator import LinearOperator
+from ..validation import checkBool, isArray
 
 __all__ = ["AbstractLoss"]
-
-
-def _isArray(x):
-    return isinstance(x, numpy.ndarray) or isDeviceArray(x)
-
-
-def _checkFlag(name, what, value):
-    if isinstance(value, (bool, numpy.bool_)) or (
-            isinstance(value, (int, numpy.integer)) and value in (0, 1)):
-        return bool(value)
-    raise ValueError(f"{name}: {what} must be True/False (or 0/1); got {value!r}")
-
-
-def _checkNonneg(name, what, value):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = float("nan")
-    if isinstance(value, bool) or not (v >= 0 and math.isfinite(v)):
-        raise ValueError(f"{name}: {what} must be a non-negative number; got {value!r}")
-    return v
 
 
 def symmetricOperator(shape, mv, like):
@@ -79,7 +59,7 @@ def symmetricOperator(shape, mv, like):
     name = "Hessian operator"
 
     def apply(v):
-        if not _isArray(v):
+        if not isArray(v):
             raise TypeError(f"{name}: input must be an array; got {type(v).__name__}")
         if tuple(v.shape) != shape and not (v.ndim == 1 and v.shape[0] == size):
             raise ValueError(f"{name}: input must have shape {shape} or ({size},); "
@@ -103,7 +83,7 @@ class AbstractLoss:
     labels = "onehot"
 
     def __init__(self, addBias=True):
-        self.addBias = _checkFlag(type(self).__name__, "addBias", addBias)
+        self.addBias = checkBool(type(self).__name__, "addBias", addBias)
 
     # ------------------------------------------------------------------ validation
     def _name(self):
@@ -111,7 +91,7 @@ class AbstractLoss:
 
     def _checkY(self, Y):
         name = self._name()
-        if not _isArray(Y):
+        if not isArray(Y):
             raise TypeError(f"{name}: Y must be an array (NumPy or device); got {type(Y).__name__}")
         if Y.dtype not in (numpy.float32, numpy.float64):
             raise TypeError(f"{name}: Y must be float32 or float64; got dtype {Y.dtype}")
@@ -121,7 +101,7 @@ class AbstractLoss:
 
     def _checkSameBackend(self, what, A, Y):
         name = self._name()
-        if not _isArray(A):
+        if not isArray(A):
             raise TypeError(f"{name}: {what} must be an array (NumPy or device); got {type(A).__name__}")
         if isDeviceArray(A) != isDeviceArray(Y):
             where = lambda a: "a device array" if isDeviceArray(a) else "a NumPy array"  # noqa: E731
@@ -187,7 +167,7 @@ class AbstractLoss:
         if W.ndim != 1:
             raise ValueError(f"{name}: W must be a flat vector of "
                              f"nClass*(nFeat{'+1' if self.addBias else ''}) entries; got shape {tuple(W.shape)}")
-        if _isArray(C) and C.ndim == 2:
+        if isArray(C) and C.ndim == 2:
             nClass = int(C.shape[1])
             if W.size != nClass * nfb:
                 raise ValueError(f"{name}: W must have nClass*(nFeat{'+1' if self.addBias else ''}) = "
@@ -203,7 +183,7 @@ class AbstractLoss:
 
     def _checkS(self, S, C):
         name = self._name()
-        if not _isArray(S):
+        if not isArray(S):
             raise TypeError(f"{name}: S must be an array (NumPy or device); got {type(S).__name__}")
         if S.dtype not in (numpy.float32, numpy.float64):
             raise TypeError(f"{name}: S must be float32 or float64; got dtype {S.dtype}")

@@ -1,6 +1,7 @@
 """``LogRegressionLoss``: binary cross-entropy of logistic scores (Meganet.m's ``logRegressionLoss``)."""
 from ..backend import getArrayModuleOf
-from .abstractLoss import AbstractLoss, _checkNonneg
+from ..validation import checkFloat
+from .abstractLoss import AbstractLoss
 
 __all__ = ["LogRegressionLoss"]
 
@@ -40,7 +41,7 @@ class LogRegressionLoss(AbstractLoss):
 
     def __init__(self, theta=0.0, addBias=True):
         super().__init__(addBias=addBias)
-        self.theta = _checkNonneg("LogRegressionLoss", "theta", theta)
+        self.theta = checkFloat("LogRegressionLoss", "theta", theta, low=0, expected="a non-negative number")
 
     def _lossS(self, S, C):
         xp = getArrayModuleOf(S)

@@ -1,6 +1,7 @@
 """``SoftmaxLoss``: cross-entropy of the softmax of the scores (Meganet.m's ``softmaxLoss``)."""
 from ..backend import getArrayModuleOf
-from .abstractLoss import AbstractLoss, _checkNonneg
+from ..validation import checkFloat
+from .abstractLoss import AbstractLoss
 
 __all__ = ["SoftmaxLoss"]
 
@@ -41,7 +42,7 @@ class SoftmaxLoss(AbstractLoss):
 
     def __init__(self, theta=0.0, addBias=True):
         super().__init__(addBias=addBias)
-        self.theta = _checkNonneg("SoftmaxLoss", "theta", theta)
+        self.theta = checkFloat("SoftmaxLoss", "theta", theta, low=0, expected="a non-negative number")
 
     def _lossS(self, S, C):
         xp = getArrayModuleOf(S)

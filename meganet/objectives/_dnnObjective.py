@@ -21,14 +21,11 @@ forward pass (no memory is held between calls).
 """
 import numpy
 
-from ..backend import isDeviceArray, toHost
+from ..backend import toHost
 from ..linops.linearOperator import LinearOperator
+from ..validation import isArray
 
 __all__ = []
-
-
-def _isArray(x):
-    return isinstance(x, numpy.ndarray) or isDeviceArray(x)
 
 
 def addRegularizers(F, para, parts):
@@ -68,7 +65,7 @@ class DnnObjective:
         self.pRegTheta = pRegTheta
         self.pLoss = pLoss
         self.pRegW = pRegW
-        if not _isArray(Y):
+        if not isArray(Y):
             raise TypeError(f"{name}: Y must be an array (NumPy or device); got {type(Y).__name__}")
         if Y.dtype.kind != "f":
             raise TypeError(f"{name}: Y must hold floating point features; got dtype {Y.dtype} "
@@ -77,8 +74,8 @@ class DnnObjective:
         if tuple(Y.shape[1:]) != feat:
             raise ValueError(f"{name}: Y must have shape (N,) + net.sizeFeatIn() = (N, "
                              f"{', '.join(map(str, feat))}); got {tuple(Y.shape)}")
-        if not _isArray(C) or C.ndim not in (1, 2) or C.shape[0] != Y.shape[0]:
-            got = tuple(C.shape) if _isArray(C) else type(C).__name__
+        if not isArray(C) or C.ndim not in (1, 2) or C.shape[0] != Y.shape[0]:
+            got = tuple(C.shape) if isArray(C) else type(C).__name__
             raise ValueError(f"{name}: C must have shape (N, nClass) (or (N,) class indices) with "
                              f"N={Y.shape[0]} as Y; got {got}")
         self.Y = Y
@@ -101,6 +98,14 @@ class DnnObjective:
     def nData(self):
         """Number of examples."""
         return int(self.Y.shape[0])
+
+    def getState(self):
+        """The network's state outside the weights (``net.getState()``; checkpoints keep it)."""
+        return self.net.getState()
+
+    def setState(self, state):
+        """Restore a state returned by :meth:`getState` (``net.setState(state)``)."""
+        self.net.setState(state)
 
     def split(self, x):
         """``(theta, W)`` views of ``x``."""

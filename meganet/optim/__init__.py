@@ -54,7 +54,7 @@ Non-finite objective values or gradients at accepted iterates stop every optimiz
 with ``FloatingPointError`` naming the iteration (SGD: epoch and mini-batch).
 """
 from .armijo import Armijo
-from .checkpoint import load_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint
 from .gmres import GMRES
 from .history import History
 from .lbfgs import LBFGS
@@ -71,4 +71,4 @@ from .wolfe import Wolfe
 
 __all__ = ["SGD", "SD", "NLCG", "LBFGS", "Newton", "TRNewton", "Armijo", "Wolfe",
            "SteihaugPCG", "GMRES", "ProjBound", "projBound", "History", "Optimizer",
-           "save_mat", "load_mat", "load_checkpoint"]
+           "save_mat", "load_mat", "load_checkpoint", "CheckpointError"]

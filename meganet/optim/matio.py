@@ -28,6 +28,9 @@ from .history import History
 
 __all__ = ["save_mat", "load_mat"]
 
+# the variables of a file written by save_mat
+_FIELDS = ("xc", "xOpt", "His", "HisNames", "HisMatrix", "HisStopReason")
+
 
 def _fieldNames(names):
     out, used = [], set()
@@ -77,7 +80,7 @@ def save_mat(path, xc, His, xOpt=None):
         "HisMatrix": His.his,
         "HisStopReason": str(getattr(His, "stopReason", "") or ""),
     }
-    savemat(os.fspath(path), data, oned_as="column")
+    savemat(os.fspath(path), data, oned_as="column", long_field_names=True)
 
 
 def load_mat(path):
@@ -85,9 +88,27 @@ def load_mat(path):
 
     ``xc`` and ``xOpt`` are 1-D NumPy arrays (``xOpt`` is None when it was not saved),
     ``His`` a :class:`History` with the original column names.
+
+    Raises
+    ------
+    ValueError
+        The file is not a ``.mat`` file, or lacks fields of a meganet result (the
+        message names the file and the missing fields).
     """
     from scipy.io import loadmat
-    d = loadmat(os.fspath(path), squeeze_me=False)
+    path = os.fspath(path)
+    try:
+        d = loadmat(path, squeeze_me=False)
+    except (ValueError, TypeError, OSError, NotImplementedError) as err:
+        if isinstance(err, FileNotFoundError):
+            raise
+        raise ValueError(f"load_mat: {path!r} is not a readable MATLAB .mat file "
+                         f"({type(err).__name__}: {err})") from None
+    missing = [k for k in _FIELDS if k not in d]
+    if missing:
+        raise ValueError(f"load_mat: {path!r} is not a meganet result written by save_mat: "
+                         f"missing the fields {missing} (it has "
+                         f"{sorted(k for k in d if not k.startswith('__'))})")
     xc = numpy.asarray(d["xc"]).reshape(-1)
     xOpt = numpy.asarray(d["xOpt"])
     xOpt = None if xOpt.size == 0 else xOpt.reshape(-1)

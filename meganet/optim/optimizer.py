@@ -6,11 +6,14 @@ docstring (:mod:`meganet.optim`); :class:`Objective` wraps a user's objective on
 """
 import inspect
 import math
+import warnings
 from collections.abc import Mapping
 
 import numpy
 
 from ..backend import getArrayModuleOf, isDeviceArray, toHost
+from ..validation import checkBool, checkCallable, checkFloat, checkVector  # noqa: F401
+from ..validation import checkInt as _checkInt
 from .history import History, defaultFormat, formatHeader, formatRow, uniqueNames
 
 __all__ = ["Optimizer", "Objective"]
@@ -18,58 +21,8 @@ __all__ = ["Optimizer", "Objective"]
 
 # ------------------------------------------------------------------ option checks
 def checkInt(owner, name, value, low=None, allowInf=False):
-    """``value`` as an int (or ``inf`` when allowed) with ``value >= low``; raise otherwise."""
-    if allowInf and isinstance(value, (float, numpy.floating)) and value == math.inf:
-        return math.inf
-    ok = isinstance(value, (int, numpy.integer)) and not isinstance(value, (bool, numpy.bool_))
-    if not ok and isinstance(value, (float, numpy.floating)) and math.isfinite(value) \
-            and float(value).is_integer():
-        value, ok = int(value), True
-    if not ok or (low is not None and value < low):
-        what = f"an integer >= {low}" if low is not None else "an integer"
-        if allowInf:
-            what += " (or inf)"
-        raise ValueError(f"{owner}: {name} must be {what}; got {value!r}")
-    return int(value)
-
-
-def checkFloat(owner, name, value, low=None, high=None, lowOpen=False, highOpen=False,
-               allowInf=False):
-    """``value`` as a float in the given interval; raise ``ValueError`` otherwise."""
-    try:
-        v = float(value)
-        ok = not isinstance(value, (bool, numpy.bool_, str))
-    except (TypeError, ValueError):
-        ok = False
-    if ok:
-        if math.isnan(v) or (math.isinf(v) and not allowInf):
-            ok = False
-        elif low is not None and (v < low or (lowOpen and v == low)):
-            ok = False
-        elif high is not None and (v > high or (highOpen and v == high)):
-            ok = False
-    if not ok:
-        lo = "" if low is None else ("(" if lowOpen else "[") + f"{low}"
-        hi = "" if high is None else f"{high}" + (")" if highOpen else "]")
-        rng = f" in {lo}, {hi}" if (low is not None and high is not None) else (
-            f" {'>' if lowOpen else '>='} {low}" if low is not None else (
-                f" {'<' if highOpen else '<='} {high}" if high is not None else ""))
-        raise ValueError(f"{owner}: {name} must be a {'' if allowInf else 'finite '}number"
-                         f"{rng}; got {value!r}")
-    return v
-
-
-def checkBool(owner, name, value):
-    if isinstance(value, (bool, numpy.bool_)) or (isinstance(value, (int, numpy.integer))
-                                                  and value in (0, 1)):
-        return bool(value)
-    raise ValueError(f"{owner}: {name} must be True/False (or 0/1); got {value!r}")
-
-
-def checkCallable(owner, name, value):
-    if not callable(value):
-        raise TypeError(f"{owner}: {name} must be callable; got {type(value).__name__}")
-    return value
+    """An integer option ``>= low``; integral floats (``1e3``) are accepted, as MATLAB options."""
+    return _checkInt(owner, name, value, low=low, allowInf=allowInf, integralFloat=True)
 
 
 # ------------------------------------------------------------------ arrays
@@ -90,19 +43,6 @@ def dot(a, b):
     """``a^T b`` for 1-D arrays, kept on the backend (a 0-d array)."""
     xp = getArrayModuleOf(a, b)
     return xp.dot(a, b)
-
-
-def checkVector(owner, x, name="x0"):
-    """``x`` must be a flat 1-D floating array (NumPy or device)."""
-    shape = getattr(x, "shape", None)
-    dtype = getattr(x, "dtype", None)
-    if shape is None or dtype is None:
-        raise TypeError(f"{owner}: {name} must be a 1-D array; got {type(x).__name__}")
-    if len(shape) != 1:
-        raise ValueError(f"{owner}: {name} must be a flat 1-D array; got shape {tuple(shape)}")
-    if not numpy.issubdtype(numpy.dtype(dtype), numpy.floating):
-        raise TypeError(f"{owner}: {name} must have a floating dtype; got {dtype}")
-    return x
 
 
 def copyArray(x):
@@ -330,6 +270,7 @@ class Recorder:
         self.bestRow = -1
         self.column = None
         self.sign = 1.0
+        self._warnedNaN = False
 
     # -- column set-up ---------------------------------------------------------------
     def setup(self, objNames, valNames):
@@ -366,15 +307,23 @@ class Recorder:
         return None if self.column is None else ("max " if self.sign < 0 else "min ") + self.column
 
     # -- rows --------------------------------------------------------------------------
-    def evalValidation(self, x, para):
+    def evalValidation(self, x, para, where=""):
+        """``(Fval, pVal)`` of the validation objective at ``x``; NaN is reported once."""
         if self.val is None:
             return math.nan, None
         Fval, pVal = self.val(validationPoint(x, para), doDerivative=False)[:2]
-        return hostFloat(Fval), pVal
+        Fval = hostFloat(Fval)
+        if math.isnan(Fval) and not self._warnedNaN:
+            self._warnedNaN = True
+            warnings.warn(f"{self.owner}: the validation objective is NaN{where}; such rows are "
+                          "never chosen as xOpt (reported once per run)", RuntimeWarning,
+                          stacklevel=4)
+        return Fval, pVal
 
     def makeRow(self, optValues, x, para):
         """The full row for the optimizer values ``optValues`` at iterate ``x``."""
-        Fval, pVal = self.evalValidation(x, para)
+        where = f" at {self.optNames[0]} {int(optValues[0])}" if self.optNames else ""
+        Fval, pVal = self.evalValidation(x, para, where)
         objNames, objVals = self.obj.hisColumns(para)
         valNames, valVals = self.val.hisColumns(pVal) if self.val is not None else ([], [])
         if self.names is None:

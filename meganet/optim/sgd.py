@@ -2,13 +2,17 @@
 import dataclasses
 import math
 import os
+import signal
+import sys
+import threading
 import time
 import warnings
 
 import numpy
 
 from ..backend import asArray, getArrayModuleOf, isDeviceArray, toHost
-from .checkpoint import readCheckpoint, writeCheckpoint
+from .checkpoint import (CheckpointError, checkWritable, describe, fingerprintDiff,
+                         readCheckpoint, toHostState, writeCheckpoint)
 from .history import History
 from .optimizer import (Objective, Optimizer, Recorder, checkBool, checkCallable, checkFloat,
                         checkInt, checkVector, copyArray, hostFloat, norm)
@@ -47,6 +51,15 @@ class _State:
     xOpt: object = None
     done: bool = False
     stopReason: str = ""
+    netState: dict = None     # the objective's getState() after the last completed step
+
+
+class _Terminated(BaseException):
+    """Raised in the main thread by SGD's SIGTERM handler (a graceful stop)."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
 
 
 class SGD(Optimizer):
@@ -54,7 +67,8 @@ class SGD(Optimizer):
 
     Each epoch draws a random permutation of the ``nEx`` training examples and makes
     ``floor(nEx / miniBatch)`` steps on consecutive mini-batches of it (the remaining
-    ``nEx mod miniBatch`` examples are left out of that epoch). With the gradient
+    ``nEx mod miniBatch`` examples are left out of that epoch). A ``miniBatch`` larger
+    than ``nEx`` gives one step per epoch on all examples (with a ``UserWarning``). With the gradient
     ``g = dJ(x; batch)`` and the learning rate ``lr`` of the epoch:
 
     * momentum (``ADAM=False``): ``v = lr g + momentum v``, ``x <- P(x - v)``; with
@@ -102,11 +116,16 @@ class SGD(Optimizer):
         Show a ``tqdm`` progress bar over the mini-batches of each epoch (only when
         ``out > 0``).
     checkpoint : str or os.PathLike, optional
-        HDF5 file to which the complete state is written (atomically, see
-        :mod:`meganet.optim.checkpoint`) after every ``checkpointEvery`` epochs and at the
-        end of the run.
+        HDF5 file to which the complete state is written (atomically, with a checksum,
+        see :mod:`meganet.optim.checkpoint` and ``docs/reliability.md``) after every
+        ``checkpointEvery`` epochs, at the end of the run and when the run is
+        interrupted (SIGINT, SIGTERM). Its location is checked for writability before
+        the first epoch.
     checkpointEvery : int, default 1
         Epochs between checkpoints.
+    overwrite : bool, default False
+        Let a fresh ``solve`` (without ``resume=True``) replace an existing
+        ``checkpoint`` file; by default that is refused with ``FileExistsError``.
 
     Notes
     -----
@@ -130,13 +149,30 @@ class SGD(Optimizer):
     learning-rate function returning a non-positive or non-finite value raises
     ``ValueError`` naming the epoch and the value.
 
-    **Interruption and resumption.** On ``KeyboardInterrupt`` (Ctrl-C) the state after
-    the last completed mini-batch is written to ``checkpoint`` (if set; if that write
-    fails the previous checkpoint stays) and the interrupt is re-raised. A run killed
-    without warning loses at most the epochs since the last checkpoint.
+    **Checkpoint writes.** A write that fails during the run (disk full, folder
+    removed) keeps the previous checkpoint, is reported once per ``solve`` with a
+    ``RuntimeWarning`` naming the path, and training goes on. All writes go through
+    :meth:`_writeCheckpoint`.
+
+    **Interruption and resumption.** With ``checkpoint`` set, on SIGINT
+    (``KeyboardInterrupt``, Ctrl-C) and on SIGTERM (what cluster schedulers send before
+    killing a job; handled while ``solve`` runs in the main thread) the state after
+    the last completed mini-batch is written to ``checkpoint`` (if that write fails the
+    previous checkpoint stays), one line saying where it was written and how to resume
+    is printed to ``stderr``, and the run stops: ``KeyboardInterrupt`` is re-raised
+    after SIGINT, ``SystemExit(143)`` is raised after SIGTERM. A run killed without
+    warning (SIGKILL, power loss) loses at most the epochs since the last checkpoint.
     ``solve(..., resume=True)`` or :meth:`resume` continue from the checkpoint, within
     the epoch where it was taken, and reach the same iterates as an uninterrupted run
-    with the same seed (the generator state is part of the checkpoint).
+    with the same seed (the generator state and the network's state outside the
+    weights, ``fctn.getState()``, are part of the checkpoint).
+
+    **Verification on resume.** The checkpoint's checksum is verified, and its
+    fingerprint (the network's structure, the options that determine the iterates:
+    ``miniBatch``, ``learningRate``, ``momentum``, ``nesterov``, ``ADAM``, ``P``, and the
+    size of the training data) is compared with the current run: a difference raises
+    ``ValueError`` naming each differing entry. ``maxEpochs``, ``maxWorkUnits``,
+    ``lossTol`` and ``checkpointEvery`` may change (e.g. to train longer).
     """
 
     name = "sgd"
@@ -145,7 +181,7 @@ class SGD(Optimizer):
 
     def __init__(self, maxEpochs=10, miniBatch=16, lossTol=-math.inf, out=0, learningRate=0.1,
                  momentum=0.9, nesterov=True, ADAM=False, P=_identity, maxWorkUnits=math.inf,
-                 rng=None, progress=True, checkpoint=None, checkpointEvery=1):
+                 rng=None, progress=True, checkpoint=None, checkpointEvery=1, overwrite=False):
         self.maxEpochs = maxEpochs
         self.miniBatch = miniBatch
         self.lossTol = lossTol
@@ -160,6 +196,7 @@ class SGD(Optimizer):
         self.progress = progress
         self.checkpoint = checkpoint
         self.checkpointEvery = checkpointEvery
+        self.overwrite = overwrite
         self._checkOptions()
 
     # -- options -------------------------------------------------------------------------
@@ -199,19 +236,21 @@ class SGD(Optimizer):
                                 f"{type(self.checkpoint).__name__}")
             self.checkpoint = os.fspath(self.checkpoint)
         self.checkpointEvery = checkInt(o, "checkpointEvery", self.checkpointEvery, 1)
+        self.overwrite = checkBool(o, "overwrite", self.overwrite)
 
     def _options(self):
         return {k: getattr(self, k) for k in (
             "maxEpochs", "miniBatch", "lossTol", "out", "learningRate", "momentum", "nesterov",
-            "ADAM", "P", "maxWorkUnits", "rng", "progress", "checkpoint", "checkpointEvery")}
+            "ADAM", "P", "maxWorkUnits", "rng", "progress", "checkpoint", "checkpointEvery",
+            "overwrite")}
 
     def _storedOptions(self):
         lr = self.learningRate
         return {"maxEpochs": self.maxEpochs, "miniBatch": self.miniBatch,
                 "lossTol": self.lossTol, "learningRate": lr if not callable(lr) else
-                f"callable: {getattr(lr, '__name__', repr(lr))}",
+                f"callable: {_callableName(lr)}",
                 "momentum": self.momentum, "nesterov": self.nesterov, "ADAM": self.ADAM,
-                "P": "identity" if self.P is _identity else repr(self.P),
+                "P": "identity" if self.P is _identity else _callableName(self.P),
                 "maxWorkUnits": self.maxWorkUnits, "checkpointEvery": self.checkpointEvery}
 
     def hisNames(self):
@@ -265,6 +304,17 @@ class SGD(Optimizer):
             One row per epoch (see the class notes).
         xOpt : array, shape (n,)
             The best iterate (see the class notes).
+
+        Raises
+        ------
+        FileExistsError
+            ``checkpoint`` exists, ``resume`` is False and ``overwrite`` is False.
+        OSError
+            The checkpoint cannot be written (checked before the first epoch).
+        CheckpointError
+            ``resume=True`` and the checkpoint file is not a valid meganet checkpoint.
+        ValueError
+            The checkpoint was written by another network, optimizer or data set.
         """
         self._checkOptions()
         checkVector("SGD", x0)
@@ -277,6 +327,8 @@ class SGD(Optimizer):
             else:
                 warnings.warn(f"SGD: no checkpoint {self.checkpoint!r} to resume from; starting "
                               "from x0", UserWarning, stacklevel=2)
+        else:
+            self._refuseOverwrite(self.checkpoint)
         return self._solve(fctn, x0, fval, state)
 
     def resume(self, fctn, fval=None, path=None):
@@ -285,7 +337,8 @@ class SGD(Optimizer):
         The optimizer's options apply (pass the same learning-rate function and projection
         as the interrupted run; ``maxEpochs`` may be raised to train longer). The iterate
         goes to the backend and precision it had when the checkpoint was written. Further
-        checkpoints go to ``self.checkpoint`` (set to ``path`` when it is None).
+        checkpoints go to ``self.checkpoint`` (set to ``path`` when it is None; another
+        existing file is replaced only with ``overwrite=True``).
 
         Returns ``(xc, His, xOpt)`` as :meth:`solve`, with the history of the whole run.
         """
@@ -295,13 +348,38 @@ class SGD(Optimizer):
             raise ValueError("SGD.resume: give the checkpoint path (or set the checkpoint option)")
         if self.checkpoint is None:
             self.checkpoint = path
+        elif os.path.abspath(self.checkpoint) != os.path.abspath(path):
+            self._refuseOverwrite(self.checkpoint)
         state = self._loadState(path, like=None)
         return self._solve(fctn, None, fval, state)
 
-    # -- checkpoint I/O ------------------------------------------------------------------------
-    def _writeState(self, st, nEx, path=None):
-        path = self.checkpoint if path is None else path
+    def _refuseOverwrite(self, path):
+        if path is not None and os.path.exists(path) and not os.path.isdir(path) \
+                and not self.overwrite:
+            raise FileExistsError(
+                f"SGD: the checkpoint {path!r} already exists; pass resume=True to solve() "
+                "to continue that run, or overwrite=True to SGD to replace it with a new run")
 
+    # -- checkpoint I/O ------------------------------------------------------------------------
+    def _writeCheckpoint(self, st, nEx):
+        """Write the state ``st`` to ``self.checkpoint`` (the ONLY place that writes one).
+
+        Returns True on success. A failure keeps the previous checkpoint, is reported
+        with a ``RuntimeWarning`` once per ``solve`` and returns False.
+        """
+        try:
+            self._writeState(st, nEx)
+        except Exception as err:  # keep the previous checkpoint, report once, go on
+            if not self._warnedWrite:
+                self._warnedWrite = True
+                warnings.warn(f"SGD: could not write the checkpoint {self.checkpoint!r} "
+                              f"({type(err).__name__}: {err}); the previous one is kept and "
+                              "training goes on (reported once)", RuntimeWarning, stacklevel=3)
+            return False
+        self._lastWritten = st
+        return True
+
+    def _writeState(self, st, nEx):
         def host(a):
             return None if a is None else toHost(a)
         x = st.x
@@ -316,16 +394,22 @@ class SGD(Optimizer):
             "valNames": list(st.valNames), "names": names, "nRows": len(st.rows),
             "bestScore": st.bestScore, "bestRow": st.bestRow, "done": st.done,
             "stopReason": st.stopReason, "options": self._storedOptions(),
-            "hasIds": st.ids is not None,
+            "hasIds": st.ids is not None, "fingerprint": self._fingerprint,
         }
         his = numpy.array(st.rows, dtype=float) if st.rows else None
         arrays = {"x": host(x), "v": host(st.v), "mJ": host(st.mJ), "vJ": host(st.vJ),
                   "xOld": host(st.xOld), "xOpt": host(st.xOpt), "ids": st.ids, "his": his}
-        writeCheckpoint(path, arrays, meta)
-        self._lastWritten = st
+        writeCheckpoint(self.checkpoint, arrays, meta, toHostState(st.netState or {}))
 
     def _loadState(self, path, like):
-        arrays, meta = readCheckpoint(path)
+        arrays, netState, meta = readCheckpoint(path)
+        try:
+            return self._stateFrom(arrays, netState, meta, like, path)
+        except (KeyError, TypeError, AttributeError) as err:
+            raise CheckpointError(f"checkpoint: {path!r} is not a valid meganet checkpoint (its "
+                                  f"record is incomplete: {type(err).__name__}: {err})") from None
+
+    def _stateFrom(self, arrays, netState, meta, like, path):
         if like is not None:
             if int(meta["n"]) != like.shape[0]:
                 raise ValueError(f"SGD: the checkpoint {path!r} holds {meta['n']} weights but x0 "
@@ -338,20 +422,9 @@ class SGD(Optimizer):
         def dev(name):
             a = arrays.get(name)
             return None if a is None else asArray(a, useGPU=useGPU, precision=precision)
-        stored = meta["options"]
-        mine = self._storedOptions()
-        if (stored.get("ADAM") and not self.ADAM) or (self.ADAM and not stored.get("ADAM")):
-            raise ValueError("SGD: cannot resume a checkpoint written with ADAM="
-                             f"{stored.get('ADAM')} with ADAM={self.ADAM}")
-        changed = [k for k in ("miniBatch", "momentum", "nesterov", "ADAM", "learningRate",
-                               "lossTol") if stored.get(k) != mine.get(k)]
-        if changed:
-            warnings.warn("SGD: resuming with options that differ from the checkpoint's: " +
-                          ", ".join(f"{k} {stored.get(k)!r} -> {mine.get(k)!r}" for k in changed),
-                          UserWarning, stacklevel=3)
         his = arrays.get("his")
         rows = tuple(tuple(float(v) for v in r) for r in his) if his is not None else ()
-        return _State(
+        st = _State(
             x=dev("x"), v=dev("v"), mJ=dev("mJ"), vJ=dev("vJ"), it=int(meta["it"]),
             epoch=int(meta["epoch"]), k=int(meta["k"]),
             ids=arrays["ids"].astype(numpy.int64) if meta["hasIds"] else None,
@@ -360,25 +433,39 @@ class SGD(Optimizer):
             objNames=None if meta["objNames"] is None else tuple(meta["objNames"]),
             valNames=tuple(meta["valNames"]), bestScore=float(meta["bestScore"]),
             bestRow=int(meta["bestRow"]), xOpt=dev("xOpt"), done=bool(meta["done"]),
-            stopReason=meta["stopReason"]), int(meta["nEx"])
+            stopReason=meta["stopReason"], netState=dict(netState))
+        if (st.v is None) == (st.mJ is None) or st.x is None or st.xOld is None:
+            raise KeyError("x, xOld and either v or mJ/vJ")
+        return st, dict(meta["fingerprint"]), path
 
-    def _tryWrite(self, st, nEx):
-        try:
-            self._writeState(st, nEx)
-            return True
-        except Exception as err:  # keep the previous checkpoint, report, go on
-            warnings.warn(f"SGD: could not write the checkpoint {self.checkpoint!r} "
-                          f"({type(err).__name__}: {err}); the previous one is kept",
-                          RuntimeWarning, stacklevel=3)
-            return False
+    def _makeFingerprint(self, obj, nEx):
+        """What produced a run: network structure, the options that shape the iterates, data."""
+        fp = {}
+        net = getattr(obj.fctn, "net", None)
+        if net is not None and hasattr(net, "nTheta"):
+            fp.update({f"network {k}": v for k, v in describe(net).items()})
+        opts = self._storedOptions()
+        for k in ("miniBatch", "learningRate", "momentum", "nesterov", "ADAM", "P"):
+            fp[f"optimizer {k}"] = opts[k]
+        fp["data nEx"] = nEx
+        for name in ("Y", "C"):
+            a = getattr(obj.fctn, name, None)
+            if hasattr(a, "shape") and hasattr(a, "dtype"):
+                fp[f"data {name}.shape"] = [int(v) for v in a.shape]
+        return fp
 
     # -- the run ---------------------------------------------------------------------------------
     def _solve(self, fctn, x0, fval, loaded):
         obj = Objective(fctn, "SGD")
         val = Objective(fval, "SGD", "validation objective") if fval is not None else None
         nEx = obj.nData()
+        if nEx == 0:
+            raise ValueError("SGD: the objective has no training examples (nData() = 0)")
         names, frmt = self.hisNames()
         rng = self._makeRng()
+        self._fingerprint = self._makeFingerprint(obj, nEx)
+        getState = getattr(fctn, "getState", None)
+        hasState = callable(getState) and bool(getState())
         if loaded is None:
             x = self.P(x0)
             xp = getArrayModuleOf(x)
@@ -386,16 +473,37 @@ class SGD(Optimizer):
             st = _State(x=x, v=None if self.ADAM else zeros, mJ=zeros if self.ADAM else None,
                         vJ=copyArray(zeros) if self.ADAM else None, it=0, epoch=1, k=0, ids=None,
                         rngState=rng.bit_generator.state, lr=math.nan, xOld=x, epochTime=0.0,
-                        workUnits=2, xOpt=copyArray(x))
+                        workUnits=2, xOpt=copyArray(x),
+                        netState=getState() if hasState else None)
             resumedAt = None
         else:
-            st, nExStored = loaded
-            if nExStored != nEx:
-                raise ValueError(f"SGD: the checkpoint was written for {nExStored} training "
-                                 f"examples; the objective has {nEx}")
+            st, stored, path = loaded
+            current = self._fingerprint
+            for part in ("network ", "data Y.", "data C."):
+                # parts that one of the objectives (e.g. a wrapper) does not expose
+                if not any(k.startswith(part) for k in stored) or not any(
+                        k.startswith(part) for k in current):
+                    stored, current = ({k: v for k, v in fp.items() if not k.startswith(part)}
+                                       for fp in (stored, current))
+            diffs = fingerprintDiff(stored, current)
+            if diffs:
+                raise ValueError(f"SGD: cannot resume from {path!r}: it was written by another "
+                                 "network, optimizer or data set; what differs:\n  " +
+                                 "\n  ".join(diffs))
+            if st.netState:
+                setState = getattr(fctn, "setState", None)
+                if not callable(setState):
+                    raise ValueError(f"SGD: the checkpoint {path!r} holds network state "
+                                     f"{sorted(st.netState)} but the objective has no setState()")
+                setState(st.netState)
             rng = _restoreRng(rng, st.rngState)
             resumedAt = (st.epoch, st.k)
-        nBatch = nEx // self.miniBatch
+        mb = self.miniBatch
+        if mb > nEx:
+            warnings.warn(f"SGD: miniBatch={mb} is larger than the number of training examples "
+                          f"({nEx}); every step uses all {nEx} examples", UserWarning, stacklevel=3)
+            mb = nEx
+        nBatch = nEx // mb
         title = (f"== sgd (n={st.x.shape[0]}, maxEpochs={self.maxEpochs}, "
                  f"maxWorkUnits={self.maxWorkUnits}, lr={self._lrText()}, momentum="
                  f"{self.momentum:.1e}, ADAM={int(self.ADAM)}, Nesterov={int(self.nesterov)}, "
@@ -409,15 +517,18 @@ class SGD(Optimizer):
             rec.setup(list(st.objNames), list(st.valNames))
         box = [st]
         self._lastWritten = None
+        self._warnedWrite = False
+        if self.checkpoint is not None:
+            checkWritable(self.checkpoint)
+        handlers = self._installSignalHandlers()
         try:
-            self._loop(box, obj, rec, rng, nEx, nBatch)
+            self._loop(box, obj, rec, rng, nEx, mb, nBatch, getState if hasState else None)
             if self.checkpoint is not None and self._lastWritten is not box[0]:
-                self._writeState(box[0], nEx)
-        except KeyboardInterrupt:
-            if self.checkpoint is not None and self._lastWritten is not box[0]:
-                self._tryWrite(box[0], nEx)
-            raise
+                self._writeCheckpoint(box[0], nEx)
+        except (KeyboardInterrupt, _Terminated) as err:
+            self._stopped(box[0], nEx, nBatch, err)
         finally:
+            self._restoreSignalHandlers(handlers)
             self._lastWritten = self._recorder = None
         st = box[0]
         His = History(rec.names if rec.names is not None else names, st.rows,
@@ -427,13 +538,63 @@ class SGD(Optimizer):
         xOpt = st.xOpt if st.xOpt is not None else copyArray(st.x)
         return st.x, His, xOpt
 
+    # -- signals -------------------------------------------------------------------------------
+    def _installSignalHandlers(self):
+        """SIGTERM -> :class:`_Terminated` while solving (main thread, with a checkpoint)."""
+        if self.checkpoint is None or threading.current_thread() is not threading.main_thread():
+            return None
+
+        def onTerm(signum, frame):
+            raise _Terminated(signum)
+        old = {}
+        for sig in (signal.SIGTERM,):
+            old[sig] = signal.signal(sig, onTerm)
+        return old
+
+    @staticmethod
+    def _restoreSignalHandlers(old):
+        for sig, handler in (old or {}).items():
+            signal.signal(sig, handler)
+
+    def _stopped(self, st, nEx, nBatch, err):
+        """Write the state after the last completed mini-batch, say so, stop."""
+        what = "SIGTERM" if isinstance(err, _Terminated) else "SIGINT (KeyboardInterrupt)"
+        if self.checkpoint is None:
+            raise err
+        shield = threading.current_thread() is threading.main_thread()
+        old = {}
+        if shield:  # a second signal must not interrupt the write
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                old[sig] = signal.signal(sig, signal.SIG_IGN)
+        try:
+            ok = self._lastWritten is st or self._writeCheckpoint(st, nEx)
+        finally:
+            self._restoreSignalHandlers(old)
+        where = (f"epoch {st.epoch} ({st.k} of {nBatch} mini-batches done)"
+                 if st.ids is not None else f"the end of epoch {st.epoch - 1}")
+        if ok:
+            msg = (f"SGD: stopped by {what} at {where}; checkpoint written to "
+                   f"{self.checkpoint!r}; to continue, run again with solve(..., resume=True) "
+                   "or SGD(...).resume(fctn, fval, path=<checkpoint>)")
+        else:
+            msg = (f"SGD: stopped by {what} at {where}; the checkpoint could not be written, "
+                   f"the previous one in {self.checkpoint!r} (if any) is kept")
+        print(msg, file=sys.stderr, flush=True)
+        if isinstance(err, _Terminated):
+            raise SystemExit(128 + err.signum) from None
+        raise err
+
     def _lrText(self):
         if callable(self.learningRate):
             return f"{self._lr(1):.1e} (epoch 1)"
         return f"{self.learningRate:.1e}"
 
-    def _loop(self, box, obj, rec, rng, nEx, nBatch):
-        mb = self.miniBatch
+    def _loop(self, box, obj, rec, rng, nEx, mb, nBatch, getState):
+        """Epochs until a stopping rule holds; ``box[0]`` always holds a consistent state.
+
+        ``getState`` (None when the objective has no state) snapshots the network state
+        after every step, so that an interruption saves the state that matches ``x``.
+        """
         mu = self.momentum
         b1, b2, eps = self.momentum, self.beta2, self.epsADAM
         nOpt = len(self.hisNames()[0])
@@ -474,6 +635,8 @@ class SGD(Optimizer):
                     else:
                         v = lr * g + mu * st.v
                         st = dataclasses.replace(st, x=self.P(x - v), v=v, it=st.it + 1, k=k + 1)
+                    if getState is not None:
+                        st = dataclasses.replace(st, netState=getState())
                     box[0] = st
                     if bar is not None:
                         bar.update(1)
@@ -500,14 +663,15 @@ class SGD(Optimizer):
                 valNames=tuple(rec.valNames), bestScore=score if better else st.bestScore,
                 bestRow=len(st.rows) if better else st.bestRow,
                 xOpt=copyArray(x) if better else st.xOpt, epochTime=0.0, done=done,
-                stopReason="lossTol" if done else "")
+                stopReason="lossTol" if done else "",
+                netState=getState() if getState is not None else st.netState)
             box[0] = st
             rec.printRow(row)
             if done and self.out > 0:
                 print(f"--- sgd reached the loss tolerance {self.lossTol:.2e}: stop ---")
             if (self.checkpoint is not None and not done
                     and (st.epoch - 1) % self.checkpointEvery == 0):
-                self._writeState(st, nEx)
+                self._writeCheckpoint(st, nEx)
 
     def _checkFinite(self, Jk, g, epoch, k, nBatch):
         xp = getArrayModuleOf(g)
@@ -532,6 +696,20 @@ class SGD(Optimizer):
         from tqdm import tqdm
         return tqdm(total=total, initial=initial, desc=f"epoch {epoch}", leave=False,
                     unit="batch")
+
+
+def _callableName(f):
+    """A description of a function or callable object that is the same in every process."""
+    if hasattr(f, "__name__"):
+        name = getattr(f, "__qualname__", f.__name__)
+        module = getattr(f, "__module__", None)
+        return f"{module}.{name}" if module else name
+    text = repr(f)
+    if " at 0x" not in text:
+        return text
+    opts = ", ".join(f"{k}={v!r}" for k, v in sorted(vars(f).items()) if not k.startswith("_")
+                     and isinstance(v, (int, float, str, bool, type(None))))
+    return f"{type(f).__name__}({opts})"
 
 
 def _restoreRng(rng, state):

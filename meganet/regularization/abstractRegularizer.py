@@ -28,12 +28,9 @@ from ..backend import (checkPrecision, checkUseGPU, getArrayModuleOf, BackendMix
                        isDeviceArray, toHost)
 from ..linops.linearOperator import LinearOperator
 from ..linops.opEye import opEye
+from ..validation import isArray
 
 __all__ = ["AbstractRegularizer"]
-
-
-def _isArray(x):
-    return isinstance(x, numpy.ndarray) or isDeviceArray(x)
 
 
 def asOperator(B, owner, what):
@@ -44,7 +41,7 @@ def asOperator(B, owner, what):
         return B
     if isinstance(B, (int, numpy.integer)) and not isinstance(B, bool):
         return opEye(int(B))
-    if _isArray(B) or (hasattr(B, "tocsr") and hasattr(B, "shape")):
+    if isArray(B) or (hasattr(B, "tocsr") and hasattr(B, "shape")):
         if len(B.shape) != 2:
             raise ValueError(f"{owner}: {what} must be a LinearOperator, a 2-D matrix or an int; "
                              f"got an array of shape {tuple(B.shape)}")
@@ -68,14 +65,18 @@ def applyOpT(B, r):
 
 
 def checkAlpha(owner, alpha, count):
-    """``alpha`` as a tuple of ``count`` finite floats (a scalar is repeated, as Meganet.m)."""
-    vals = numpy.atleast_1d(numpy.asarray(toHost(alpha) if _isArray(alpha) else alpha))
+    """``alpha`` as a tuple of ``count`` finite non-negative floats (a scalar is repeated,
+    as Meganet.m). A negative weight would make the objective unbounded below."""
+    vals = numpy.atleast_1d(numpy.asarray(toHost(alpha) if isArray(alpha) else alpha))
     ok = vals.ndim == 1 and vals.dtype.kind in "iuf" and numpy.all(numpy.isfinite(vals))
     if ok and vals.size == 1:
         vals = numpy.repeat(vals, count)
     if not ok or vals.size != count:
         want = "a number" if count == 1 else f"a number or {count} numbers"
-        raise ValueError(f"{owner}: alpha must be {want}; got {alpha!r}")
+        raise ValueError(f"{owner}: alpha must be {want} (finite, >= 0); got {alpha!r}")
+    if numpy.any(vals < 0):
+        raise ValueError(f"{owner}: alpha must be >= 0 (a negative weight makes the objective "
+                         f"unbounded below); got {alpha!r}")
     return tuple(float(v) for v in vals)
 
 
@@ -92,6 +93,24 @@ class AbstractRegularizer(BackendMixin):
         self._precision = checkPrecision(precision)
         self._xrefCache = {}
         self._push()
+
+    # ------------------------------------------------------------------ weight
+    #: number of weights in ``alpha`` (None: the regularizer has no weight of its own)
+    _alphaCount = None
+
+    @property
+    def alpha(self):
+        """The weight (a float, or a tuple for two-term regularizers); validated, >= 0."""
+        if self._alphaCount is None:
+            raise AttributeError(f"{self._name()} has no weight alpha")
+        return self._alpha
+
+    @alpha.setter
+    def alpha(self, value):
+        if self._alphaCount is None:
+            raise AttributeError(f"{self._name()} has no weight alpha")
+        vals = checkAlpha(self._name(), value, self._alphaCount)
+        self._alpha = vals[0] if self._alphaCount == 1 else vals
 
     # ------------------------------------------------------------------ backend
     def _backendChildren(self):
@@ -113,7 +132,7 @@ class AbstractRegularizer(BackendMixin):
 
     def _checkX(self, x):
         name = self._name()
-        if not _isArray(x):
+        if not isArray(x):
             raise TypeError(f"{name}: x must be an array (NumPy or device); got {type(x).__name__}")
         if x.dtype not in (numpy.float32, numpy.float64):
             raise TypeError(f"{name}: x must be float32 or float64; got dtype {x.dtype}")
@@ -124,7 +143,7 @@ class AbstractRegularizer(BackendMixin):
                              f"size of the operator's domain); got shape {tuple(x.shape)}")
 
     def _setXref(self, xref):
-        if _isArray(xref):
+        if isArray(xref):
             host = numpy.asarray(toHost(xref), dtype=numpy.float64)
             n = self.nTheta()
             if host.ndim != 1 or (n is not None and host.shape[0] != n):
@@ -162,7 +181,7 @@ class AbstractRegularizer(BackendMixin):
     def _symOp(n, mv, x):
         """Symmetric LinearOperator on ``(n,)`` (inputs of shape ``(n,)``)."""
         def apply(v):
-            if not _isArray(v) or v.ndim != 1 or v.shape[0] != n:
+            if not isArray(v) or v.ndim != 1 or v.shape[0] != n:
                 raise ValueError(f"regularizer Hessian: input must be a flat vector of shape ({n},); "
                                  f"got {tuple(getattr(v, 'shape', ())) or type(v).__name__}")
             return mv(v)

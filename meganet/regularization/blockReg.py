@@ -1,5 +1,7 @@
 """``BlockReg``: one regularizer per consecutive block of the weights (Meganet.m's ``blockReg``)."""
-from ..backend import getArrayModuleOf
+import numpy
+
+from ..backend import getArrayModuleOf, isDeviceArray, toHost
 from ..linops.opBlkdiag import opBlkdiag
 from .abstractRegularizer import AbstractRegularizer
 
@@ -62,6 +64,7 @@ class BlockReg(AbstractRegularizer):
                     raise ValueError(f"BlockReg: sizes[{k}] = {s} but regs[{k}].nTheta() = {n}")
         self.blocks = regs
         self.sizes = [int(s) for s in sizes]
+        self._checkWeights()
         super().__init__(useGPU=useGPU, precision=precision)
 
     def nTheta(self):
@@ -83,8 +86,22 @@ class BlockReg(AbstractRegularizer):
         return opBlkdiag(*[opEye(n, useGPU=self.useGPU, precision=self.precision) if r is None
                            else r.getPC() for r, n in self._active()])
 
+    def _checkWeights(self):
+        """Every child's weight ``alpha`` (if it has one) must be finite and >= 0."""
+        for k, r in enumerate(self.blocks):
+            a = getattr(r, "alpha", None) if r is not None else None
+            if a is None:
+                continue
+            vals = numpy.atleast_1d(numpy.asarray(toHost(a) if isDeviceArray(a) else a,
+                                                  dtype=float))
+            if not numpy.all(numpy.isfinite(vals)) or numpy.any(vals < 0):
+                raise ValueError(f"BlockReg: regs[{k}] ({type(r).__name__}) has the weight "
+                                 f"alpha={a!r}; weights must be finite and >= 0 (a negative "
+                                 "weight makes the objective unbounded below)")
+
     def regularizer(self, x):
         self._checkX(x)
+        self._checkWeights()
         xp = getArrayModuleOf(x)
         Sc, vals, grads, hess = 0.0, [], [], []
         start = 0

@@ -1,5 +1,5 @@
 """``L2Reg``: two quadratic terms (Meganet.m's ``l2Reg``)."""
-from .abstractRegularizer import (AbstractRegularizer, applyOp, applyOpT, asOperator, checkAlpha,
+from .abstractRegularizer import (AbstractRegularizer, applyOp, applyOpT, asOperator,
                                   domainSize)
 from ..linops.opEye import opEye
 
@@ -8,6 +8,8 @@ __all__ = ["L2Reg"]
 
 class _TwoTermReg(AbstractRegularizer):
     """Shared set-up of :class:`L2Reg` and :class:`L1Reg`: ``B1``, ``B2``, ``alpha``, ``xref``."""
+
+    _alphaCount = 2
 
     def __init__(self, B1, alpha=(1.0, 1.0), xref=0.0, B2=None, useGPU=None, precision=None):
         name = type(self).__name__
@@ -20,7 +22,7 @@ class _TwoTermReg(AbstractRegularizer):
             raise ValueError(f"{name}: B1 and B2 must act on vectors of the same length; got "
                              f"B1.n={self.B1.n} ({n} entries) and B2.n={self.B2.n} "
                              f"({domainSize(self.B2)} entries)")
-        self.alpha = checkAlpha(name, alpha, 2)
+        self.alpha = alpha
         super().__init__(useGPU=useGPU, precision=precision)
         self._setXref(xref)
 

@@ -1,5 +1,5 @@
 """``TikhonovReg``: ``0.5 alpha ||B (x - xref)||^2`` (Meganet.m's ``tikhonovReg``)."""
-from .abstractRegularizer import (AbstractRegularizer, applyOp, applyOpT, asOperator, checkAlpha,
+from .abstractRegularizer import (AbstractRegularizer, applyOp, applyOpT, asOperator,
                                   domainSize)
 
 __all__ = ["TikhonovReg"]
@@ -19,7 +19,7 @@ class TikhonovReg(AbstractRegularizer):
         The operator (``None``: the identity on vectors of any length; an int ``n``:
         ``opEye(n)``).
     alpha : float
-        Weight.
+        Weight, ``>= 0`` (``ValueError`` otherwise, also when assigned later).
     xref : float or 1-D array
         Reference weights.
     useGPU, precision : optional
@@ -28,9 +28,11 @@ class TikhonovReg(AbstractRegularizer):
     ``para = [Sc, alpha]``; ``hisNames`` ``['R', 'alpha']``.
     """
 
+    _alphaCount = 1
+
     def __init__(self, B=None, alpha=1.0, xref=0.0, useGPU=None, precision=None):
         self.B = asOperator(B, "TikhonovReg", "B")
-        (self.alpha,) = checkAlpha("TikhonovReg", alpha, 1)
+        self.alpha = alpha
         super().__init__(useGPU=useGPU, precision=precision)
         self._setXref(xref)
 

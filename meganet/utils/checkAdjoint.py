@@ -2,6 +2,7 @@
 import numpy
 
 from ..backend import getArrayModule, getArrayModuleOf, toHost
+from .checkResult import ToleranceCheck
 
 __all__ = ["checkAdjoint"]
 
@@ -28,9 +29,9 @@ def checkAdjoint(A, useGPU=None, precision=None, rng=None, out=False, tol=None):
 
     Returns
     -------
-    isOK : bool
-    err : float
-        ``|<v, A^T w> - <w, A v>| / |<v, A^T w>|``.
+    ToleranceCheck
+        Unpacks as ``isOK, err`` with ``err = |<v, A^T w> - <w, A v>| / |<v, A^T w>|``;
+        ``report()`` also gives the two inner products.
     """
     g = numpy.random.default_rng(rng)
     if hasattr(A, "Amv") and hasattr(A, "n"):
@@ -56,8 +57,8 @@ def checkAdjoint(A, useGPU=None, precision=None, rng=None, out=False, tol=None):
     err = abs(t1 - t2) / (abs(t1) if t1 != 0 else 1.0)
     if tol is None:
         tol = 1e-10 if numpy.dtype(dtype) == numpy.float64 else 1e-5
-    isOK = err < tol
+    res = ToleranceCheck(err < tol, err, tol, name="adjoint",
+                         detail=f"<v, A^T w> = {t1:.16e}\n<A v, w>   = {t2:.16e}")
     if out:
-        print(f"<v, A^T w> = {t1:.16e}\n<A v, w>   = {t2:.16e}\nrelative error {err:.3e} "
-              f"(tol {tol:.0e}): {'PASSED' if isOK else 'FAILED'}")
-    return bool(isOK), err
+        print(res.report())
+    return res

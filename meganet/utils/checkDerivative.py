@@ -4,12 +4,13 @@ import math
 import numpy
 
 from ..backend import getArrayModuleOf, toHost
+from .checkResult import CheckResult
 
 __all__ = ["checkDerivative", "DerivativeCheck"]
 
 
-class DerivativeCheck:
-    """Result of a Taylor test.
+class DerivativeCheck(CheckResult):
+    """Result of a Taylor test (a :class:`~meganet.utils.checkResult.CheckResult`).
 
     Unpacks like Meganet.m's outputs, ``isOK, Err, Order = checkDerivative(...)``, and is
     truthy when the test passed.
@@ -31,19 +32,18 @@ class DerivativeCheck:
     """
 
     def __init__(self, isOK, Err, Order, h, order, success, name=""):
-        self.isOK = bool(isOK)
+        super().__init__(isOK, name)
         self.Err = Err
         self.Order = Order
         self.h = h
         self.order = order
         self.success = success
-        self.name = name
 
     def __iter__(self):
         return iter((self.isOK, self.Err, self.Order))
 
-    def __bool__(self):
-        return self.isOK
+    def numbers(self):
+        return {"observed order": self.order, "min E1": float(numpy.min(self.Err[:, 1]))}
 
     def table(self):
         """The per-step table as a string."""
@@ -55,6 +55,10 @@ class DerivativeCheck:
         lines.append(f"{self.name + ': ' if self.name else ''}observed order of E1: {order}; "
                      f"{'PASSED' if self.isOK else 'FAILED'}")
         return "\n".join(lines)
+
+    def report(self):
+        """The table (same as :meth:`table`)."""
+        return self.table()
 
     def __repr__(self):
         order = "exact" if math.isnan(self.order) else f"{self.order:.2f}"

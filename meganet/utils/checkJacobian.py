@@ -16,32 +16,34 @@ import numpy
 from ..backend import toHost
 from .checkAdjoint import checkAdjoint
 from .checkDerivative import checkDerivative
+from .checkResult import CheckResult, ToleranceCheck
 
 __all__ = ["checkJacobian", "ElementCheck"]
 
 
-class ElementCheck:
-    """Result of ``checkJacobian(element, ...)``.
+class ElementCheck(CheckResult):
+    """Result of ``checkJacobian(element, ...)`` (a :class:`~meganet.utils.checkResult.CheckResult`).
 
-    Unpacks as ``isOK, results``; ``results`` maps each check's name to its outcome:
-    a :class:`~meganet.utils.checkDerivative.DerivativeCheck` for the Taylor tests and
-    ``(isOK, relative error)`` for the others.
+    Unpacks as ``isOK, results``; ``results`` maps each check's name to its outcome, itself
+    a check result: a :class:`~meganet.utils.checkDerivative.DerivativeCheck` for the
+    Taylor tests and a :class:`~meganet.utils.checkResult.ToleranceCheck`
+    (``isOK, relative error``) for the others.
     """
 
     def __init__(self, element, results):
+        super().__init__(all(bool(r) for r in results.values()), type(element).__name__)
         self.element = element
         self.results = results
-        self.isOK = all(bool(_ok(r)) for r in results.values())
 
     def __iter__(self):
         return iter((self.isOK, self.results))
 
-    def __bool__(self):
-        return self.isOK
-
     def failures(self):
         """Names of the checks that failed."""
-        return [k for k, r in self.results.items() if not _ok(r)]
+        return [k for k, r in self.results.items() if not r]
+
+    def numbers(self):
+        return {k: (r.order if hasattr(r, "order") else r.err) for k, r in self.results.items()}
 
     def report(self):
         """A readable table of all checks."""
@@ -51,17 +53,13 @@ class ElementCheck:
                 order = "exact" if numpy.isnan(r.order) else f"{r.order:.2f}"
                 detail = f"Taylor, observed order {order}"
             else:
-                detail = f"relative error {r[1]:.2e}"
-            lines.append(f"  {k:<28} {'ok  ' if _ok(r) else 'FAIL'}  {detail}")
+                detail = f"relative error {r.err:.2e}"
+            lines.append(f"  {k:<28} {r._status()}  {detail}")
         lines.append("PASSED" if self.isOK else "FAILED: " + ", ".join(self.failures()))
         return "\n".join(lines)
 
     def __repr__(self):
         return f"ElementCheck(isOK={self.isOK}, failures={self.failures()})"
-
-
-def _ok(r):
-    return r.isOK if hasattr(r, "isOK") else r[0]
 
 
 def _relErr(a, b):
@@ -159,7 +157,7 @@ def checkJacobian(fctn, x0=None, Y=None, *, out=False, rng=None, nEx=3, tol=1.9,
     if nth > 0:
         dthT = el.JthetaTmv(W, theta, Y, tmp)
         e = max(e, _relErr(dth, dthT))
-    res["JTmv = (JthetaTmv, JYTmv)"] = (e <= eqtol, e)
+    res["JTmv = (JthetaTmv, JYTmv)"] = ToleranceCheck(e <= eqtol, e, eqtol, "JTmv")
     dthv = randLike((nth,))
     dYv = randLike(Y.shape)
     Jv = el.Jmv(dthv, dYv, theta, Y, tmp)
@@ -167,15 +165,15 @@ def checkJacobian(fctn, x0=None, Y=None, *, out=False, rng=None, nEx=3, tol=1.9,
     if nth > 0:
         Jv2 = Jv2 + el.Jthetamv(dthv, theta, Y, tmp)
     e = _relErr(Jv, Jv2)
-    res["Jmv = Jthetamv + JYmv"] = (e <= eqtol, e)
+    res["Jmv = Jthetamv + JYmv"] = ToleranceCheck(e <= eqtol, e, eqtol, "Jmv")
 
     if reduceDim and nth > 0:
         per = el.JthetaTmv(W, theta, Y, tmp, reduceDim=False)
         if tuple(per.shape) != (Y.shape[0], nth):
-            res["reduceDim=False"] = (False, float("inf"))
+            res["reduceDim=False"] = ToleranceCheck(False, float("inf"), eqtol * 10, "reduceDim")
         else:
             e = _relErr(per.sum(axis=0), el.JthetaTmv(W, theta, Y, tmp))
-            res["reduceDim=False"] = (e <= eqtol * 10, e)
+            res["reduceDim=False"] = ToleranceCheck(e <= eqtol * 10, e, eqtol * 10, "reduceDim")
 
     if checkTmp:
         e = _relErr(el.JYTmv(W, theta, Y, None), dYT)
@@ -184,7 +182,7 @@ def checkJacobian(fctn, x0=None, Y=None, *, out=False, rng=None, nEx=3, tol=1.9,
             e = max(e, _relErr(el.JthetaTmv(W, theta, Y, None), el.JthetaTmv(W, theta, Y, tmp)))
             e = max(e, _relErr(el.Jthetamv(dthv, theta, Y, None),
                                el.Jthetamv(dthv, theta, Y, tmp)))
-        res["tmp=None recomputes"] = (e <= eqtol, e)
+        res["tmp=None recomputes"] = ToleranceCheck(e <= eqtol, e, eqtol, "tmp=None")
 
     result = ElementCheck(el, res)
     if out:
