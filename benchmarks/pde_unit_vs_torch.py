@@ -13,7 +13,7 @@ convolutions (forward, input gradient, weight gradient), the same for both.
 Usage (``pip install torch==2.13.0``)::
 
     python benchmarks/pde_unit_vs_torch.py [--N 32] [--img 48] [--channels 64] [--nt 3]
-        [--norm none|inst|tv] [--repeat 5] [--threads 2]
+        [--norm none|inst|tv] [--storeInterm] [--repeat 5] [--threads 2]
 """
 import argparse
 import sys
@@ -55,19 +55,22 @@ def main(argv=None):
     p.add_argument("--nt", type=int, default=3)
     p.add_argument("--norm", default="none", choices=["none", "inst", "tv"])
     p.add_argument("--dynamics", nargs="+", default=list(DYNAMICS), choices=DYNAMICS)
+    p.add_argument("--storeInterm", action="store_true",
+                   help="the symmetric layer keeps its intermediates (memory for speed)")
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--threads", type=int, default=benchutil.THREADS)
     a = p.parse_args(argv)
     torch = benchutil.importTorch(required=True)
     norm = None if a.norm == "none" else a.norm
     print(benchutil.machine() + f"; torch {torch.__version__} ({torch.get_num_threads()} threads)")
-    print(f"PDE unit: {a.N} x {a.img}x{a.img}x{a.channels}, DoubleSymLayer(relu, norm={a.norm}), "
+    print(f"PDE unit: {a.N} x {a.img}x{a.img}x{a.channels}, DoubleSymLayer(relu, norm={a.norm}, "
+          f"storeInterm={a.storeInterm}), "
           f"nt={a.nt}, h=1; forward + gradient (theta and Y); float32, best of {a.repeat}")
     rows = []
     for dyn in a.dynamics:
         def spec(precision):
             return PDEUnitSpec(dyn, nImg=(a.img, a.img), channels=a.channels, nt=a.nt,
-                               pdeNorm=norm, precision=precision)
+                               pdeNorm=norm, precision=precision, storeInterm=a.storeInterm)
         e64 = pair(torch, spec("double"), min(a.N, 4))[2]()
         if max(e64) > 1e-8:
             sys.exit(f"{BLOCKS[dyn]}: meganet and PyTorch disagree in float64: {e64}")

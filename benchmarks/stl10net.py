@@ -15,6 +15,11 @@ Architecture (Ruthotto & Haber, section "Experiments"; Meganet.m's
     - 2 x 2 average pooling (the last unit: the average over all pixels);
 * a linear classifier with bias and the softmax cross-entropy loss.
 
+``storeInterm=True`` makes the symmetric layers keep their intermediates for the
+derivatives (``DoubleSymLayer(storeInterm=True)``; memory for speed: the parabolic block's
+JTmv then does not recompute the layers' forward passes). Meganet.m's drivers and the
+default keep them not.
+
 Channels ``nf = nf0 * (1, 2, 4, 8, 16)`` (parabolic) and ``nf0 * (1, 4, 8, 16, 16)``
 (Hamiltonian, leapfrog), as Meganet.m's drivers; ``nf0 = 16`` gives the paper's widths.
 
@@ -47,13 +52,13 @@ class STL10Spec:
     """
 
     def __init__(self, dynamics, nImg=(96, 96), cin=3, nf0=16, nt=3, h=1.0, pdeNorm="inst",
-                 precision="single"):
+                 precision="single", storeInterm=False):
         if dynamics not in WIDTHS:
             raise ValueError(f"dynamics must be one of {DYNAMICS}; got {dynamics!r}")
         if pdeNorm not in ("inst", "tv", None):
             raise ValueError(f"pdeNorm must be 'inst', 'tv' or None; got {pdeNorm!r}")
         self.dynamics, self.nImg, self.cin, self.nt, self.h = dynamics, tuple(nImg), cin, nt, h
-        self.pdeNorm, self.precision = pdeNorm, precision
+        self.pdeNorm, self.precision, self.storeInterm = pdeNorm, precision, storeInterm
         self.nf = tuple(nf0 * m for m in WIDTHS[dynamics])
         self.params, self.convs = [], []
         self.net = self._build()
@@ -78,12 +83,13 @@ class STL10Spec:
 
     def _symLayer(self, nImg, c, uses):
         K = self._conv(nImg, (3, 3, c, c), uses)
-        if self.pdeNorm is None:
-            return mg.DoubleSymLayer(K, activation=mg.reluActivation)
-        self._scaleShift(c)
-        Norm = mg.InstNormLayer if self.pdeNorm == "inst" else mg.TVNormLayer
-        nL = Norm(nImg + (c,), isWeight=True, precision=self.precision)
-        return mg.DoubleSymLayer(K, activation=mg.reluActivation, normLayer1=nL)
+        nL = None
+        if self.pdeNorm is not None:
+            self._scaleShift(c)
+            Norm = mg.InstNormLayer if self.pdeNorm == "inst" else mg.TVNormLayer
+            nL = Norm(nImg + (c,), isWeight=True, precision=self.precision)
+        return mg.DoubleSymLayer(K, activation=mg.reluActivation, normLayer1=nL,
+                                 storeInterm=self.storeInterm)
 
     def _pdeBlock(self, nImg, c):
         start = len(self.params)
@@ -157,10 +163,10 @@ class PDEUnitSpec(STL10Spec):
     """
 
     def __init__(self, dynamics, nImg=(48, 48), channels=64, nt=3, h=1.0, pdeNorm=None,
-                 precision="single"):
+                 precision="single", storeInterm=False):
         self.channels = channels
         super().__init__(dynamics, nImg=nImg, cin=channels, nt=nt, h=h, pdeNorm=pdeNorm,
-                         precision=precision)
+                         precision=precision, storeInterm=storeInterm)
 
     def _build(self):
         return self._pdeBlock(self.nImg, self.channels)
