@@ -55,6 +55,8 @@ def parser():
     p.add_argument("--tol", type=float, default=5e-2,
                    help="largest relative difference accepted in float32")
     p.add_argument("--no-memory", dest="memory", action="store_false")
+    p.add_argument("--no-warmup", dest="warmup", action="store_false",
+                   help="time without a first untimed step of each library")
     p.add_argument("--child", choices=["meganet", "torch"], help=argparse.SUPPRESS)
     return p
 
@@ -148,7 +150,8 @@ def main(argv=None):
             mstep = spec.meganetStep(theta, W, Y, labels)
             model = spec.torchModel(torch, theta, W)
             x, lab = model.input(Y, labels)
-            tm, tt = benchutil.bestAlternating([mstep, lambda: model.step(x, lab)], a.repeat)
+            tm, tt = benchutil.bestAlternating([mstep, lambda: model.step(x, lab)], a.repeat,
+                                               warmup=a.warmup)
             del mstep, model, x
             gf = 3 * spec.forwardFlops(N) / 1e9
             mem = (peakMiB(a, "meganet", dyn, N), peakMiB(a, "torch", dyn, N)) if a.memory else None
