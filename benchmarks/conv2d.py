@@ -17,29 +17,20 @@ On a shared machine, single-threaded runs give steadier numbers:
 ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/conv2d.py``.
 """
 import argparse
-import os
-import sys
 import time
 
-import numpy
+import benchutil  # noqa: I001 (sets the thread count before NumPy starts)
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+import numpy  # noqa: E402
+
 import meganet as mg  # noqa: E402
 
-try:  # optional comparison
-    import torch
-except ImportError:  # pragma: no cover - depends on the environment
-    torch = None
+torch = benchutil.importTorch()  # optional comparison
 
 
 def best(fun, repeat):
-    fun()
-    ts = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fun()
-        ts.append(time.perf_counter() - t0)
-    return 1e3 * min(ts)
+    """Best time in milliseconds."""
+    return 1e3 * benchutil.best(fun, repeat)
 
 
 def meganetRows(N, img, c, k, precision, repeat, rng):

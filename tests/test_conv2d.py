@@ -74,13 +74,36 @@ CONFIGS = [  # (nImg, sK, stride)
 
 
 def test_conv2d_forward_paths():
-    """The test configurations above exercise each way of forming the forward product."""
+    """The test configurations above exercise each way of forming the products."""
     assert mg.Conv2D((16, 14), (3, 3, 2, 3))._flatGrid()
     assert mg.Conv2D((24, 20), (5, 3, 2, 2))._flatGrid()
     assert not mg.Conv2D((5, 7), (3, 3, 2, 4))._flatGrid()
     assert not mg.Conv2D((16, 14), (3, 3, 2, 3), stride=2)._flatGrid()
     assert mg.Conv2D((5, 4), (3, 5, 1, 3))._useIm2col("Amv")          # one input channel
     assert not mg.Conv2D((5, 4), (3, 5, 1, 3))._useIm2col("ATmv")
+    routes = {K._route(p) for K in [mg.Conv2D(n, sK, stride=s) for n, sK, s in CONFIGS]
+              for p in ("Amv", "ATmv", "JthetaTmv")}
+    assert routes == {"im2col", "flat", "shifted"}          # on the host
+
+
+def test_conv2d_flat_chunks_and_threads(monkeypatch, rng):
+    """The host products split into many row chunks, run in two threads, match the loops."""
+    from threadpoolctl import threadpool_limits
+    from meganet.kernels import _flatConv
+    monkeypatch.setattr(_flatConv, "CHUNK_BYTES", 1)         # 256 rows per chunk
+    sK = (3, 3, 2, 3)
+    K = mg.Conv2D((16, 14), sK)
+    assert K._route("Amv") == K._route("ATmv") == K._route("JthetaTmv") == "flat"
+    th = K.initTheta(rng=rng)
+    Y = rng.standard_normal((5, 16, 14, 2))
+    Wz = rng.standard_normal((5, 16, 14, 3))
+    Kflip = th.reshape(sK)[::-1, ::-1].transpose(0, 1, 3, 2)
+    for nThreads in (1, 2):
+        with threadpool_limits(limits=nThreads, user_api="blas"):
+            np.testing.assert_allclose(K.Amv(th, Y), refCorr(Y, th.reshape(sK)), rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(K.ATmv(th, Wz), refCorr(Wz, Kflip), rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(K.JthetaTmv(Wz, th, Y), refStencilGrad(Wz, Y, sK).sum(0).ravel(),
+                                       rtol=1e-12, atol=1e-12)
 
 
 # ---------------------------------------------------------------------- values

@@ -1,6 +1,7 @@
 """``Conv2D``: 2-D convolution with zero padding, computed with matrix products (GEMM)."""
 import numpy
 
+from ._flatConv import flatCorrelate, flatStencilGradient, matmul
 from .convKernel import ConvKernel
 
 __all__ = ["Conv2D"]
@@ -49,13 +50,17 @@ class Conv2D(ConvKernel):
     algorithm : {'auto', 'shifted', 'im2col'}
         How the products are formed on top of matrix multiplication:
         ``'shifted'`` accumulates ``k1 k2`` matrix products ``Yshift_ij K[i, j]`` (one per
-        stencil entry, each ``(N Ho Wo, cin) x (cin, cout)``; for the forward product with
-        stride 1 computed on the flattened padded grid, without copying the shifted
-        inputs, when the padding adds at most 30 % pixels); ``'im2col'`` gathers all
-        shifted copies into one ``(N Ho Wo, k1 k2 cin)`` matrix and does one product
-        (``k1 k2`` times the memory of ``Y``). ``'auto'`` uses ``'shifted'``, which was as
-        fast or faster in the measured cases (``benchmarks/conv2d.py``), except for the
-        forward product with one input channel, where it uses ``'im2col'``.
+        stencil entry, each ``(N Ho Wo, cin) x (cin, cout)``). On the host with stride 1
+        (1 x 1 stencils included) all three products run on the flattened padded grid
+        without copying the shifted inputs and accumulate in place, in cache-sized row
+        chunks split over the BLAS threads (``meganet/kernels/_flatConv.py``,
+        ``docs/performance.md``); otherwise (strides > 1, the device) on shifted windows,
+        the device's forward product on the flattened grid when the padding adds at most
+        30 % pixels. ``'im2col'`` gathers all shifted copies into one
+        ``(N Ho Wo, k1 k2 cin)`` matrix and does one product (``k1 k2`` times the memory of
+        ``Y``). ``'auto'`` uses ``'shifted'``, which was as fast or faster in the measured
+        cases (``benchmarks/kernels_vs_torch.py``, ``benchmarks/conv2d.py``), except for
+        the forward product with one input channel, where it uses ``'im2col'``.
     useGPU, precision :
         Backend. On the device the same code runs on the device module's matrix products.
     """
@@ -85,6 +90,8 @@ class Conv2D(ConvKernel):
 
     def _useIm2col(self, product):
         """Whether ``product`` ('Amv', 'ATmv' or 'JthetaTmv') uses im2col."""
+        if self._pointwise():
+            return False
         if self.algorithm == "auto":
             # measured: with one input channel the k1 k2 products have inner size 1 and
             # are slow, while im2col's single product has inner size k1 k2
@@ -125,14 +132,35 @@ class Conv2D(ConvKernel):
         return cols.reshape(N * Ho * Wo, k1 * k2 * cin)
 
     # ------------------------------------------------------------------ primitives
+    def _route(self, product):
+        """How ``product`` ('Amv', 'ATmv' or 'JthetaTmv') is formed for the current backend.
+
+        One of ``'flat'`` (stride 1 on the host, including 1 x 1 stencils: ``k1 k2``
+        products on the flattened padded grid, accumulated in place by BLAS in row chunks
+        split over the BLAS threads; see :func:`flatCorrelate`), ``'pointwise'`` (1 x 1
+        stencils, stride 1, on the device: one matrix product), ``'im2col'`` and
+        ``'shifted'`` (one product per stencil entry on shifted windows: strides > 1, and
+        the device, where the forward product also runs on the flattened grid when that
+        adds few pixels).
+        """
+        host = self.stride == 1 and self.xp is numpy
+        if self._pointwise() and not host:
+            return "pointwise"
+        if self._useIm2col(product):
+            return "im2col"
+        return "flat" if host else "shifted"
+
     def applyStencils(self, K, Y):
         k1, k2, cin, cout = self.sK
         N = Y.shape[0]
         Ho, Wo = self.nImgOut()[:2]
-        if self._pointwise():
-            return (Y.reshape(-1, cin) @ K[0, 0]).reshape(N, Ho, Wo, cout)
-        if self._useIm2col("Amv"):
-            Z = self._im2col(Y) @ K.reshape(k1 * k2 * cin, cout)
+        route = self._route("Amv")
+        if route == "pointwise":
+            return matmul(Y.reshape(-1, cin), K[0, 0]).reshape(N, Ho, Wo, cout)
+        if route == "im2col":
+            Z = matmul(self._im2col(Y), K.reshape(k1 * k2 * cin, cout))
+        elif route == "flat":
+            return flatCorrelate(self._padded(Y), K, Y.shape[1:3])
         elif self._flatGrid():
             return self._applyStencilsFlat(K, Y)
         else:
@@ -147,15 +175,17 @@ class Conv2D(ConvKernel):
         return Z.reshape(N, Ho, Wo, cout)
 
     def _flatGrid(self):
-        """Whether the forward 'shifted' product runs on the flattened padded grid.
+        """Whether the device's forward 'shifted' product runs on the flattened padded grid.
 
         With stride 1, the shifted input ``Ypad[:, i:i + H, j:j + W]`` of every stencil
         entry is, on the flattened padded grid (rows ``(n, h, w)`` of ``Ypad``), the
         contiguous block of rows starting at ``i Wp + j`` (``Wp = W + 2 p2``). Computing
         the output on the whole padded grid (and discarding the ``Hp Wp - H W`` extra
-        pixels per example) then needs no copies of the shifted inputs; this was faster
-        where the extra pixels are few (measured: about 2x for 32 x 32 images, slower
-        for 8 x 8 ones), hence the bound on their share.
+        pixels per example) then needs no copies of the shifted inputs. Without in-place
+        accumulation (the device path adds one temporary per stencil entry) this was
+        faster where the extra pixels are few (measured on the host: about 2x for 32 x 32
+        images, slower for 8 x 8 ones), hence the bound on their share. On the host all
+        stride-1 products use :func:`flatCorrelate` instead.
         """
         if self.stride != 1:
             return False
@@ -182,13 +212,19 @@ class Conv2D(ConvKernel):
         N = Z.shape[0]
         H, W = self.nImg
         Zf = Z.reshape(-1, cout)
-        if self._pointwise():
-            return (Zf @ K[0, 0].T).reshape(N, H, W, cin)
+        route = self._route("ATmv")
+        if route == "pointwise":
+            return matmul(Zf, K[0, 0].T).reshape(N, H, W, cin)
+        if route == "flat":
+            # stride 1: the adjoint is the correlation with the flipped, channel-swapped
+            # stencils (see the class docstring), i.e. the forward product again
+            Kt = numpy.ascontiguousarray(K[::-1, ::-1].transpose(0, 1, 3, 2))
+            return flatCorrelate(self._padded(Z), Kt, (H, W))
         p1, p2 = self.pad
         Ho, Wo = self.nImgOut()[:2]
         dYp = self.xp.zeros((N, H + 2 * p1, W + 2 * p2, cin), dtype=Z.dtype)
-        if self._useIm2col("ATmv"):
-            G = (Zf @ K.reshape(k1 * k2 * cin, cout).T).reshape(N, Ho, Wo, k1, k2, cin)
+        if route == "im2col":
+            G = matmul(Zf, K.reshape(k1 * k2 * cin, cout).T).reshape(N, Ho, Wo, k1, k2, cin)
             for i, j in self._offsets():
                 self._window(dYp, i, j)[...] += G[:, :, :, i, j, :]
         else:
@@ -201,12 +237,15 @@ class Conv2D(ConvKernel):
         N = Y.shape[0]
         Ho, Wo = self.nImgOut()[:2]
         M = Ho * Wo
-        if self._pointwise() or self._useIm2col("JthetaTmv"):
-            cols = Y.reshape(-1, cin) if self._pointwise() else self._im2col(Y)
+        route = self._route("JthetaTmv")
+        if route in ("pointwise", "im2col"):
+            cols = Y.reshape(-1, cin) if route == "pointwise" else self._im2col(Y)
             if reduceDim:
-                return (cols.T @ W.reshape(-1, cout)).reshape(-1)
+                return matmul(cols.T, W.reshape(-1, cout)).reshape(-1)
             G = cols.reshape(N, M, -1).transpose(0, 2, 1) @ W.reshape(N, M, cout)
             return G.reshape(N, -1)
+        if reduceDim and route == "flat":
+            return flatStencilGradient(self._padded(Y), W, (k1, k2)).reshape(-1)
         Yp = self._padded(Y)
         if reduceDim:
             Wf = W.reshape(-1, cout)
