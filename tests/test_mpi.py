@@ -35,18 +35,24 @@ def relDiff(a, b):
 
 
 # --------------------------------------------------------------------------- 2 real ranks
-@pytest.fixture(scope="module")
-def ranks(tmp_path_factory):
-    """Run the scenarios on 2 ranks; ``(rank results, rank infos, stdout)``."""
+def runTwoRanks(script, outdir):
+    """``script OUTDIR`` on 2 local ranks (skipped without the mpi extra); the finished process."""
     if not HAVE_MPI4PY:
         pytest.skip("mpi4py is not installed (pip install 'meganet[mpi]')")
     try:
         mg.mpiexecCommand(2)
     except FileNotFoundError as err:
         pytest.skip(str(err))
-    out = tmp_path_factory.mktemp("mpi")
-    proc = mg.runMPI(2, [str(SCRIPT), str(out)], timeout=TIMEOUT)
+    proc = mg.runMPI(2, [str(script), str(outdir)], timeout=TIMEOUT)
     assert proc.returncode == 0, f"mpiexec failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def ranks(tmp_path_factory):
+    """Run the scenarios on 2 ranks; ``(rank results, rank infos, stdout)``."""
+    out = tmp_path_factory.mktemp("mpi")
+    proc = runTwoRanks(SCRIPT, out)
     res = [dict(np.load(out / f"rank{r}.npz")) for r in range(2)]
     info = [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
     return res, info, proc.stdout
@@ -99,15 +105,7 @@ def test_only_rank0_prints_and_writes_checkpoints(ranks):
 
 def test_image_driver_under_mpiexec(tmp_path):
     """drivers/cnnDriver.py with --mpi on 2 ranks: trains, and only rank 0 prints and saves."""
-    if not HAVE_MPI4PY:
-        pytest.skip("mpi4py is not installed (pip install 'meganet[mpi]')")
-    try:
-        mg.mpiexecCommand(2)
-    except FileNotFoundError as err:
-        pytest.skip(str(err))
-    script = Path(__file__).parent / "mpi" / "run_driver.py"
-    proc = mg.runMPI(2, [str(script), str(tmp_path)], timeout=TIMEOUT)
-    assert proc.returncode == 0, f"mpiexec failed:\n{proc.stdout}\n{proc.stderr}"
+    proc = runTwoRanks(Path(__file__).parent / "mpi" / "run_driver.py", tmp_path)
     info = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
     # both ranks trained the data-parallel objectives; one epoch in the history
     assert [i["trained"] for i in info] == [[["MPIObjFctn", "MPIObjFctn"]]] * 2
