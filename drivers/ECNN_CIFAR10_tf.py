@@ -17,10 +17,10 @@ from ECNN_MNIST_tf import ECNN_MNIST_tf  # noqa: E402
 from ECNN_MNIST_tf import main as cnnMain  # noqa: E402
 
 
-def ECNN_CIFAR10_tf(nTrain=2**10, nVal=2**5, epochs=20, useGPU=False, precision="single", rng=None):
+def ECNN_CIFAR10_tf(nTrain=2**10, nVal=2**5, epochs=20, useGPU=False, precision="single", rng=None, mpi=None):
     """Train the CNN; returns ``(xOpt, His)``."""
     return ECNN_MNIST_tf(nTrain, nVal, epochs, useGPU, precision, rng, dataset="cifar10", lastPool=2,
-                         init=1e-3, lr0=1e-3, miniBatch=128)
+                         init=1e-3, lr0=1e-3, miniBatch=128, mpi=mpi)
 
 
 def main(argv=None):

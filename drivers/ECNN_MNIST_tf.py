@@ -22,9 +22,12 @@ from cnnDriver import _SETUP, availableDataset  # noqa: E402
 
 
 def ECNN_MNIST_tf(nTrain=2**10, nVal=2**5, epochs=20, useGPU=False, precision="single", rng=None,
-                  dataset="mnist", widths=(32, 64), lastPool=None, init=1e-2, lr0=1e-1, miniBatch=64):
-    """Train the CNN; returns ``(xOpt, His)``. The keywords after ``rng`` select the CIFAR-10 variant."""
-    rng = np.random.default_rng(rng)
+                  dataset="mnist", widths=(32, 64), lastPool=None, init=1e-2, lr0=1e-1, miniBatch=64,
+                  mpi=None):
+    """Train the CNN; returns ``(xOpt, His)``. The keywords after ``rng`` select the CIFAR-10 variant;
+    ``mpi``: data-parallel over MPI (:class:`~meganet.DriverMPI`; None: when started by mpiexec)."""
+    par = mg.DriverMPI.of(mpi)
+    rng = par.rng(rng)
     data = availableDataset(dataset)
     Y, C = _SETUP[data](nTrain + nVal, 0, precision=precision, rng=rng)[:2]
     nImg, ncin = Y.shape[1:3], Y.shape[3]
@@ -43,8 +46,8 @@ def ECNN_MNIST_tf(nTrain=2**10, nVal=2**5, epochs=20, useGPU=False, precision="s
               mg.Connector(mg.opPool(n2 + (widths[1],), n2[0] if lastPool is None else lastPool, **kw))]
     net = mg.Meganet(blocks, **kw)
     pLoss = mg.SoftmaxLoss()
-    fctn = mg.DnnBatchObjFctn(net, None, pLoss, None, Yt, Ct, batchSize=256)
-    fval = mg.DnnBatchObjFctn(net, None, pLoss, None, Yv, Cv, batchSize=256)
+    fctn = par.wrap(mg.DnnBatchObjFctn(net, None, pLoss, None, Yt, Ct, batchSize=256))
+    fval = par.wrap(mg.DnnBatchObjFctn(net, None, pLoss, None, Yv, Cv, batchSize=256))
 
     theta = init * rng.standard_normal(net.nTheta())
     W = init * rng.standard_normal(C.shape[1] * (net.numelFeatOut() + 1))
@@ -53,7 +56,8 @@ def ECNN_MNIST_tf(nTrain=2**10, nVal=2**5, epochs=20, useGPU=False, precision="s
     x0 = mg.gpuVar(useGPU, precision, np.concatenate([theta, W]))
     xc, His, xOpt = opt.solve(fctn, x0, fval)
     acc = His["val accuracy"][-1]
-    print(f"validation accuracy after {epochs} epochs: {acc:.1f} %")
+    if mg.isWritingRank(fctn):
+        print(f"validation accuracy after {epochs} epochs: {acc:.1f} %")
     return mg.toHost(xOpt), His
 
 
@@ -65,8 +69,9 @@ def main(argv=None, fn=None):
     p.add_argument("--ntrain", type=int, default=2**10)
     p.add_argument("--nval", type=int, default=2**5)
     p.add_argument("--seed", type=int, default=0)
+    mg.DriverMPI.addArgument(p)
     args = p.parse_args(argv)
-    return fn(args.ntrain, args.nval, args.epochs, rng=args.seed)
+    return fn(args.ntrain, args.nval, args.epochs, rng=args.seed, mpi=args.mpi)
 
 
 if __name__ == "__main__":

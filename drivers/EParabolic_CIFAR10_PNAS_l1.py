@@ -11,6 +11,7 @@ the final and the best iterate are written to ``EParabolic_CIFAR10_PNAS_l1-nex-<
 
     python drivers/EParabolic_CIFAR10_PNAS_l1.py                 # nex = 100, doTest
     python drivers/EParabolic_CIFAR10_PNAS_l1.py --nex 50000
+    mpiexec -n 4 python -m mpi4py drivers/EParabolic_CIFAR10_PNAS_l1.py --nex 50000   # data-parallel
 """
 
 import argparse
@@ -50,10 +51,11 @@ def main(argv=None):
     p.add_argument("--doTest", action="store_true", help="two epochs only")
     p.add_argument("--ntest", type=int, default=10000)
     p.add_argument("--res-file", default=None)
+    mg.DriverMPI.addArgument(p)
     args = p.parse_args(argv)
     if args.nex is None:
         args.nex, args.doTest = 100, True
-    return EParabolic_CIFAR10_PNAS_l1(args.nex, args.doTest, args.ntest, resFile=args.res_file)
+    return EParabolic_CIFAR10_PNAS_l1(args.nex, args.doTest, args.ntest, resFile=args.res_file, mpi=args.mpi)
 
 
 if __name__ == "__main__":

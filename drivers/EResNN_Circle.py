@@ -74,7 +74,7 @@ def EResNN_Circle(maxWorkUnits=2000, nTrain=1000, nVal=200, plot=None):
     net = mg.ResNN(layer, nt, T / nt)
     pLoss = mg.LogRegressionLoss()
     pRegK = mg.TikhonovReg(mg.opTimeDer(net.nTheta(), net.nt, net.h), 1e-2)
-    opt = mg.TRNewton(linSol=mg.GMRES(m=20, tol=1e-2), out=1, atol=1e-10, rtol=1e-10, maxIter=10**9,
+    opt = mg.TRNewton(linSol=mg.GMRES(m=20, tol=1e-2), out=1, atol=1e-10, rtol=1e-10, maxIter=np.inf,
                       maxWorkUnits=maxWorkUnits)
     theta, WOpt, acc, His = toyVarPro(net, pRegK, pLoss, Ytrain, Ctrain, Yv, Cv, opt)
     print(f"validation accuracy: {acc:.1f} %")

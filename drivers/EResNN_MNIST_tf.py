@@ -25,10 +25,13 @@ from cnnDriver import _SETUP, availableDataset  # noqa: E402
 
 
 def EResNN_MNIST_tf(
-    nTrain=2**12, nTest=None, epochs=50, dynamic="singleLayer", useGPU=False, precision="single", rng=None
+    nTrain=2**12, nTest=None, epochs=50, dynamic="singleLayer", useGPU=False, precision="single", rng=None,
+    mpi=None
 ):
-    """Train the network; returns ``(xOpt, His)``. ``dynamic``: 'singleLayer' or 'parabolic'."""
-    rng = np.random.default_rng(rng)
+    """Train the network; returns ``(xOpt, His)``. ``dynamic``: 'singleLayer' or 'parabolic';
+    ``mpi``: data-parallel over MPI (:class:`~meganet.DriverMPI`; None: when started by mpiexec)."""
+    par = mg.DriverMPI.of(mpi)
+    rng = par.rng(rng)
     data = availableDataset("mnist")
     Y0, C, Ytest, Ctest = _SETUP[data](nTrain, nTest, precision=precision, rng=rng)
     Y0, C, Ytest, Ctest = mg.gpuVar(useGPU, precision, Y0, C, Ytest, Ctest)
@@ -58,14 +61,15 @@ def EResNN_MNIST_tf(
     pRegW = mg.TikhonovReg(mg.opDiag(regDW, **kw), 2e-4)
     pRegKb = mg.BlockReg(regs)
 
-    fctn = mg.DnnBatchObjFctn(net, pRegKb, pLoss, pRegW, Y0, C, batchSize=256)
-    fval = mg.DnnBatchObjFctn(net, None, pLoss, None, Ytest, Ctest, batchSize=256)
+    fctn = par.wrap(mg.DnnBatchObjFctn(net, pRegKb, pLoss, pRegW, Y0, C, batchSize=256))
+    fval = par.wrap(mg.DnnBatchObjFctn(net, None, pLoss, None, Ytest, Ctest, batchSize=256))
     theta = mg.toHost(net.initTheta(rng=rng))
     W = np.clip(0.1 * rng.standard_normal(nW), -0.2, 0.2)
     opt = mg.SGD(learningRate=lambda epoch: 0.1 / np.sqrt(0.5 * epoch), maxEpochs=epochs, nesterov=False,
                  ADAM=False, miniBatch=miniBatchSize, momentum=0.0, out=1, rng=rng)
     xc, His, xOpt = opt.solve(fctn, mg.gpuVar(useGPU, precision, np.concatenate([theta, W])), fval)
-    print(f"test accuracy after {epochs} epochs: {His['val accuracy'][-1]:.1f} %")
+    if mg.isWritingRank(fctn):
+        print(f"test accuracy after {epochs} epochs: {His['val accuracy'][-1]:.1f} %")
     return mg.toHost(xOpt), His
 
 
@@ -76,8 +80,9 @@ def main(argv=None):
     p.add_argument("--ntest", type=int)
     p.add_argument("--dynamic", default="singleLayer", choices=["singleLayer", "parabolic"])
     p.add_argument("--seed", type=int, default=0)
+    mg.DriverMPI.addArgument(p)
     args = p.parse_args(argv)
-    return EResNN_MNIST_tf(args.ntrain, args.ntest, args.epochs, args.dynamic, rng=args.seed)
+    return EResNN_MNIST_tf(args.ntrain, args.ntest, args.epochs, args.dynamic, rng=args.seed, mpi=args.mpi)
 
 
 if __name__ == "__main__":

@@ -81,8 +81,8 @@ def EResNN_SwissRollResNN(minLevel=4, maxLevel=10, maxIter=100, plot=None):
     net = mg.ResNN(layer, nt, T / nt)
     theta = np.tile(np.r_[-np.eye(nf).ravel(), 0.0], nt) / 100
     return multilevelVarPro(
-        net, theta, 5e-3, 1e-3, minLevel, maxLevel, maxIter, Ytrain, Ctrain, Yv, Cv, plot, LSgamma=1e-10
-    )  # Meganet.m: gamma = 0 (Armijo here needs gamma > 0)
+        net, theta, 5e-3, 1e-3, minLevel, maxLevel, maxIter, Ytrain, Ctrain, Yv, Cv, plot, LSgamma=0
+    )
 
 
 def main(argv=None, fn=None, defaults=(4, 10)):

@@ -93,13 +93,15 @@ def runMain(run, description, argv=None):
     p.add_argument("--precision", default="single", choices=["single", "double"])
     p.add_argument("--res-dir", help="write one results file per run into this folder")
     p.add_argument("--seed", type=int, default=0)
+    mg.DriverMPI.addArgument(p)
     args = p.parse_args(argv)
     kw = {}
     if args.ntrain is not None:
         kw["ntrain"] = tuple(args.ntrain)
         kw["nval"] = tuple(args.nval) if args.nval is not None else (0,) * len(args.ntrain)
     return run(
-        args.epochs, useGPU=args.gpu, precision=args.precision, resDir=args.res_dir, rng=args.seed, **kw
+        args.epochs, useGPU=args.gpu, precision=args.precision, resDir=args.res_dir, rng=args.seed,
+        mpi=args.mpi, **kw
     )
 
 
@@ -127,7 +129,7 @@ def stl10Experiment(
     dataset = availableDataset("stl10", kw.get("data_dir"))
     if dataset != "stl10":
         nf = nf[:4]
-        print(f"28x28 images: three units, widths {nf}")
+        mg.DriverMPI().print(f"28x28 images: three units, widths {nf}")
     pdeNormLayer = mg.InstNormLayer if instNorm else mg.TVNormLayer
     return cnnDriver(dataset, dynamic, ntrain, nval, nf, nt, 1.0, useGPU, precision, opt, False, (5e-4, 5e-4,
                      3e-4), mg.BatchNormLayer, resFile, pdeNormLayer=pdeNormLayer, normalize=normalize, **kw)
@@ -150,6 +152,7 @@ def stl10Main(driver, description, minimal, argv=None):
     )
     p.add_argument("--res-file")
     p.add_argument("--seed", type=int, default=0)
+    mg.DriverMPI.addArgument(p)
     args = p.parse_args(argv)
     if args.ntrain is None:
         return minimal()
@@ -158,7 +161,7 @@ def stl10Main(driver, description, minimal, argv=None):
         opt = mg.SGD(maxEpochs=args.epochs, miniBatch=128, learningRate=args.lr, nesterov=False, out=1,
                      P=mg.ProjBound(-1, 1))
     return driver(args.ntrain, args.nval, args.nf0, args.nt, args.gpu, args.precision, opt, args.res_file,
-                  instNorm=args.instnorm, rng=args.seed)
+                  instNorm=args.instnorm, rng=args.seed, mpi=args.mpi)
 
 
 def availableDataset(dataset, data_dir=None):
@@ -167,7 +170,7 @@ def availableDataset(dataset, data_dir=None):
         mg.datasetFiles(dataset, data_dir=data_dir)
         return dataset
     except FileNotFoundError as err:
-        print(
+        mg.DriverMPI().print(
             f"{dataset} is not installed ({str(err).split('. ')[0]}); running on the Fashion-MNIST "
             f"subset embedded in the repository instead"
         )
@@ -178,7 +181,7 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
               h=1.0, useGPU=False, precision="single", opt=None, augment=None, alpha=(4e-4, 4e-4, 1e-4),
               normLayer=mg.BatchNormLayer2, resFile=None, *, ntest=0, data_dir=None, embedded=True, rng=None,
               miniBatchSize=125, historySubset=None, mat=False, full_output=False,
-              pdeNormLayer=mg.TVNormLayer, normalize=True, eps=1e-3, wrapObjective=None):
+              pdeNormLayer=mg.TVNormLayer, normalize=True, eps=1e-3, wrapObjective=None, mpi=None, crop=4):
     """Train a PDE-CNN (Meganet.m's ``cnnDriver``); arguments in Meganet.m's order.
 
     Parameters
@@ -200,7 +203,8 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
         Default :func:`defaultOptimizer`.
     augment : callable or None, optional
         ``Y -> Y`` applied to each training mini-batch; default (``None``)
-        ``randomCrop(randomFlip(Y, 0.5), 4)``; ``False``: no augmentation.
+        ``randomCrop(randomFlip(Y, 0.5), crop)`` with this rank's generator
+        (:meth:`~meganet.DriverMPI.augmentRng`); ``False``: no augmentation.
     alpha : (float, float, float)
         Weight decay of the classifier, weight decay of the convolutions, total variation in
         time of the PDE blocks.
@@ -236,6 +240,12 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
         Smoothing of the total variation in time.
     wrapObjective : callable, optional
         ``fctn -> fctn`` applied to the training objective (e.g. to report progress).
+    crop : int
+        Padding of the random crop of the default augmentation.
+    mpi : None, bool or DriverMPI
+        Data-parallel training over MPI (:class:`~meganet.DriverMPI`; None: when started by
+        ``mpiexec``/``srun``). Every rank draws the same split and initial weights and its
+        own augmentation; only rank 0 prints and writes ``resFile``.
     full_output : bool
         Also return ``info`` (dict: ``net``, ``Ytest``, ``Ctest``, ``test`` (the
         :func:`~meganet.classificationResults` of ``xc`` on the test set, or None), ``time``,
@@ -251,7 +261,9 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
     info : dict
         Only with ``full_output=True``.
     """
-    rng = np.random.default_rng(rng)
+    par = mg.DriverMPI.of(mpi)
+    rng = par.rng(rng)
+    augmentRng = par.augmentRng(rng)
     normLayer = mg.BatchNormLayer2 if normLayer is None else (None if normLayer is False else normLayer)
     alpha = (4e-4, 4e-4, 1e-4) if alpha is None else alpha
     if opt is None:
@@ -263,7 +275,7 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
     if augment is None:
 
         def augment(Y):
-            return mg.randomCrop(mg.randomFlip(Y, 0.5, rng), 4, rng)
+            return mg.randomCrop(mg.randomFlip(Y, 0.5, augmentRng), crop, augmentRng)
 
     elif augment is False:
         augment = None
@@ -312,12 +324,16 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
         fctn = mg.HistorySubset(fctn, historySubset, rng=rng)
     if wrapObjective is not None:
         fctn = wrapObjective(fctn)
+    fctn = par.wrap(fctn)
     if nval > 0:
         fval = mg.DnnBatchObjFctn(net, None, pLoss, None, Yval, Cval, batchSize=miniBatchSize)
     elif ntest > 0:
         fval = mg.DnnBatchObjFctn(net, None, pLoss, None, Ytest, Ctest, batchSize=miniBatchSize)
     else:
         fval = None
+    fval = par.wrap(fval)
+    writing = mg.isWritingRank(fctn)
+    say = print if writing else (lambda *args: None)
     if opt.rng is None:
         opt.rng = rng
 
@@ -329,27 +345,27 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
         if info.get("embedded")
         else f"{dataset} from {info['folder']}"
     )
-    print(f"------- cnnDriver: {dynamic} CNN for {dataset} ----------")
-    print(f"data:                                 {name}")
-    print(
+    say(f"------- cnnDriver: {dynamic} CNN for {dataset} ----------")
+    say(f"data:                                 {name}")
+    say(
         f"no. of examples (train / val / test): {Ytrain.shape[0]} / {Yval.shape[0]} / {Ytest.shape[0]}"
         + (" (validation columns of the history: test set)" if nval == 0 and ntest > 0 else "")
     )
-    print(f"no. of time steps:                    {nt}")
-    print(f"time step size (h):                   {h}")
-    print(f"no. of channels:                      {list(nf)}")
-    print(f"no. of weights:                       {net.nTheta()} + {W.size}")
-    print(f"augmentation:                         {'on' if augment is not None else 'off'}")
-    print(f"reg 1: weight decay for W:            {alpha[0]:1.2e}")
-    print(f"reg 2: weight decay for theta:        {alpha[1]:1.2e}")
-    print(f"reg 3: smoothness of theta:           {alpha[2]:1.2e}")
-    print(f"normlayer:                            {getattr(normLayer, '__name__', normLayer)}")
-    print(f"normlayer of the PDE blocks:          {getattr(pdeNormLayer, '__name__', pdeNormLayer)}")
-    print(f"resfile:                              {resFile}")
+    say(f"no. of time steps:                    {nt}")
+    say(f"time step size (h):                   {h}")
+    say(f"no. of channels:                      {list(nf)}")
+    say(f"no. of weights:                       {net.nTheta()} + {W.size}")
+    say(f"augmentation:                         {'on' if augment is not None else 'off'}")
+    say(f"reg 1: weight decay for W:            {alpha[0]:1.2e}")
+    say(f"reg 2: weight decay for theta:        {alpha[1]:1.2e}")
+    say(f"reg 3: smoothness of theta:           {alpha[2]:1.2e}")
+    say(f"normlayer:                            {getattr(normLayer, '__name__', normLayer)}")
+    say(f"normlayer of the PDE blocks:          {getattr(pdeNormLayer, '__name__', pdeNormLayer)}")
+    say(f"resfile:                              {resFile}")
     t0 = time.perf_counter()
     xc, His, xOptAcc = opt.solve(fctn, x0, fval)
     elapsed = time.perf_counter() - t0
-    print(f"time = {elapsed:.1f} s")
+    say(f"time = {elapsed:.1f} s")
     xc, xOptAcc = mg.toHost(xc), mg.toHost(xOptAcc)
 
     # %% test accuracy of the final weights
@@ -357,7 +373,7 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
     if ntest > 0:
         thc, Wc = np.split(xc, [net.nTheta()])
         testRes = mg.classificationResults(net, thc, Wc, Ytest, Ctest, pLoss, miniBatchSize)
-        print(f"test accuracy of the final weights:   {testRes['accuracy']:.2f} % ({ntest} images)")
+        say(f"test accuracy of the final weights:   {testRes['accuracy']:.2f} % ({ntest} images)")
 
     settings = dict(dataset=dataset, data=name, dynamic=dynamic, ntrain=int(ntrain), nval=int(nval),
                     ntest=int(ntest), nf=list(nf), nt=nt, h=h, precision=precision, alpha=list(alpha),
@@ -366,7 +382,7 @@ def cnnDriver(dataset="cifar10", dynamic="parabolic", ntrain=40000, nval=10000, 
                     maxEpochs=opt.maxEpochs, momentum=opt.momentum, time=elapsed,
                     learningRate=[float(v) for v in His["lr"]] if "lr" in His else None)
     files = []
-    if resFile is not None:
+    if resFile is not None and writing:
         if not resFile.endswith((".h5", ".hdf5")):
             resFile = resFile + ".h5"
         arrays = {"idtrain": idtrain, "idval": idval}
@@ -421,6 +437,7 @@ def main(argv=None):
     p.add_argument("--res-file")
     p.add_argument("--mat", action="store_true", help="also write a .mat file")
     p.add_argument("--seed", type=int, default=0)
+    mg.DriverMPI.addArgument(p)
     args = p.parse_args(argv)
     if args.dataset is None:
         xc, His, xOpt = minimalExample()
@@ -432,7 +449,7 @@ def main(argv=None):
     xc, His, xOpt = cnnDriver(args.dataset, args.dynamic, args.ntrain, args.nval, args.nf, args.nt, args.h,
                               args.gpu, args.precision, opt, False if args.no_augment else None,
                               tuple(args.alpha), mg.BatchNormLayer2, args.res_file, ntest=args.ntest,
-                              data_dir=args.data_dir, rng=args.seed, mat=args.mat)
+                              data_dir=args.data_dir, rng=args.seed, mat=args.mat, mpi=args.mpi)
     return His
 
 

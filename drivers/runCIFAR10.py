@@ -13,8 +13,6 @@ takes days on a CPU; ``--epochs`` and ``--ntrain``/``--nval`` shorten it.
 import os
 import sys
 
-import meganet as mg
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cnnDriver import jmivOptimizer, jmivRuns, runMain  # noqa: E402
 
@@ -26,10 +24,7 @@ def runCIFAR10(
     opt = jmivOptimizer(14, 10, epochs)
     alpha = (2e-4, 2e-4, 2e-4)
 
-    def augmentCIFAR(Y):
-        return mg.randomCrop(mg.randomFlip(Y, 0.5), 4)
-
-    return jmivRuns("cifar10", zip(ntrain, nval), [32, 64, 112, 112], 3, opt, augmentCIFAR, alpha, useGPU,
+    return jmivRuns("cifar10", zip(ntrain, nval), [32, 64, 112, 112], 3, opt, None, alpha, useGPU,
                     precision, resDir, **kw)
 
 

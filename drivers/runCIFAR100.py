@@ -13,8 +13,6 @@ takes days on a CPU; ``--epochs`` and ``--ntrain``/``--nval`` shorten it.
 import os
 import sys
 
-import meganet as mg
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cnnDriver import jmivOptimizer, jmivRuns, runMain  # noqa: E402
 
@@ -26,10 +24,7 @@ def runCIFAR100(
     opt = jmivOptimizer(15, 20, epochs)
     alpha = (2e-4, 2e-4, 2e-4)
 
-    def augmentCIFAR(Y):
-        return mg.randomCrop(mg.randomFlip(Y, 0.5), 4)
-
-    return jmivRuns("cifar100", zip(ntrain, nval), [32, 64, 128, 256], 3, opt, augmentCIFAR, alpha, useGPU,
+    return jmivRuns("cifar100", zip(ntrain, nval), [32, 64, 128, 256], 3, opt, None, alpha, useGPU,
                     precision, resDir, **kw)
 
 

@@ -14,8 +14,6 @@ by 12 pixels) on 4,000 (+1,000 validation) and on all 5,000 images. SGD
 import os
 import sys
 
-import meganet as mg
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cnnDriver import jmivOptimizer, jmivRuns, runMain  # noqa: E402
 
@@ -25,17 +23,14 @@ def runSTL10(epochs=None, ntrain=None, nval=None, useGPU=False, precision="singl
     opt = jmivOptimizer(14, 10, epochs)
     nf = [16, 32, 64, 128, 128]
 
-    def augmentSTL(Y):
-        return mg.randomCrop(mg.randomFlip(Y, 0.5), 12)
-
     alpha = (4e-4, 4e-4, 1e-4)
     if ntrain is not None:
         return jmivRuns("stl10", zip(ntrain, nval), nf, 5, opt, False, alpha, useGPU, precision, resDir, **kw)
     # accuracy against training size without augmentation, then 4000 + 1000 and 5000 + 0 with augmentation
     out = jmivRuns("stl10", [(n, 1000) for n in range(500, 4001, 500)], nf, 5, opt, False, alpha, useGPU,
                    precision, resDir, **kw)
-    out.update(jmivRuns("stl10", [(4000, 1000), (5000, 0)], nf, 5, opt, augmentSTL, alpha, useGPU, precision,
-                        resDir, dynamics=("hamiltonian", "leapfrog", "parabolic"), **kw))
+    out.update(jmivRuns("stl10", [(4000, 1000), (5000, 0)], nf, 5, opt, None, alpha, useGPU, precision,
+                        resDir, dynamics=("hamiltonian", "leapfrog", "parabolic"), crop=12, **kw))
     return out
 
 

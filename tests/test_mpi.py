@@ -35,18 +35,24 @@ def relDiff(a, b):
 
 
 # --------------------------------------------------------------------------- 2 real ranks
-@pytest.fixture(scope="module")
-def ranks(tmp_path_factory):
-    """Run the scenarios on 2 ranks; ``(rank results, rank infos, stdout)``."""
+def runTwoRanks(script, outdir):
+    """``script OUTDIR`` on 2 local ranks (skipped without the mpi extra); the finished process."""
     if not HAVE_MPI4PY:
         pytest.skip("mpi4py is not installed (pip install 'meganet[mpi]')")
     try:
         mg.mpiexecCommand(2)
     except FileNotFoundError as err:
         pytest.skip(str(err))
-    out = tmp_path_factory.mktemp("mpi")
-    proc = mg.runMPI(2, [str(SCRIPT), str(out)], timeout=TIMEOUT)
+    proc = mg.runMPI(2, [str(script), str(outdir)], timeout=TIMEOUT)
     assert proc.returncode == 0, f"mpiexec failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def ranks(tmp_path_factory):
+    """Run the scenarios on 2 ranks; ``(rank results, rank infos, stdout)``."""
+    out = tmp_path_factory.mktemp("mpi")
+    proc = runTwoRanks(SCRIPT, out)
     res = [dict(np.load(out / f"rank{r}.npz")) for r in range(2)]
     info = [json.loads((out / f"rank{r}.json").read_text()) for r in range(2)]
     return res, info, proc.stdout
@@ -95,6 +101,48 @@ def test_only_rank0_prints_and_writes_checkpoints(ranks):
     assert stdout.count("val accuracy") == 1
     assert info[0]["A_writes"] >= 3 and info[0]["writes"] > info[0]["A_writes"]
     assert info[1]["writes"] == 0
+
+
+def test_image_driver_under_mpiexec(tmp_path):
+    """drivers/cnnDriver.py with --mpi on 2 ranks: trains, and only rank 0 prints and saves."""
+    proc = runTwoRanks(Path(__file__).parent / "mpi" / "run_driver.py", tmp_path)
+    info = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    # both ranks trained the data-parallel objectives; one epoch in the history
+    assert [i["trained"] for i in info] == [[["MPIObjFctn", "MPIObjFctn"]]] * 2
+    assert [i["historyRows"] for i in info] == [1, 1]
+    # rank 0 alone wrote the results file and printed the driver's header and the table
+    assert info[0]["saved"] == ["result.h5"] and info[1]["saved"] == []
+    assert sorted(p.name for p in tmp_path.glob("*.h5")) == ["result.h5"]
+    saved = mg.loadResults(tmp_path / "result.h5")
+    assert np.all(np.isfinite(saved["xc"])) and saved["xc"].size == 78 + 50
+    assert saved["settings"]["ntrain"] == 32
+    assert proc.stdout.count("------- cnnDriver:") == 2        # two runs, one header each
+    assert proc.stdout.count("== sgd (") == 1
+    # rng=None: rank 0's seed is broadcast, so the ranks train from the same x0 in lockstep
+    np.testing.assert_array_equal(info[0]["x"], info[1]["x"])
+    # each rank its own augmentation generator
+    aug = [np.load(tmp_path / f"rank{r}-aug.npy") for r in range(2)]
+    assert not np.allclose(aug[0], aug[1])
+
+
+def test_driver_mpi_in_one_process(monkeypatch):
+    """Without a launcher (or with mpi=False) DriverMPI changes nothing a driver does."""
+    import argparse
+    for v in ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "MV2_COMM_WORLD_SIZE"):
+        monkeypatch.delenv(v, raising=False)
+    for par in (mg.DriverMPI(), mg.DriverMPI(False), mg.DriverMPI.of(None)):
+        assert (par.rank, par.size, par.writing, par.comm) == (0, 1, True, None)
+        fctn = object()
+        assert par.wrap(fctn) is fctn and par.wrap(None) is None
+        rng = par.rng(4)
+        assert par.augmentRng(rng) is rng
+        assert rng.random() == np.random.default_rng(4).random()
+    par = mg.DriverMPI(False)
+    assert mg.DriverMPI.of(par) is par
+    with pytest.raises(TypeError, match="mpi must be None, True or False; got 'yes'"):
+        mg.DriverMPI("yes")
+    p = mg.DriverMPI.addArgument(argparse.ArgumentParser())
+    assert [p.parse_args(a).mpi for a in ([], ["--mpi"], ["--no-mpi"])] == [None, True, False]
 
 
 def test_communication_is_one_gradient_per_step(ranks):

@@ -464,3 +464,35 @@ def test_host_device_mismatch(device):
     L = mg.BatchNormLayer2((4, 3), isWeight=True, useGPU=True)
     with pytest.raises(TypeError, match="BatchNormLayer2.forwardProp: Y must be a device"):
         L.forwardProp(L.initTheta(), np.ones((2, 4, 3)))
+
+
+# ---------------------------------------------------------------------- Meganet.m's [nImg nc nEx]
+NORM_CLASSES = [mg.NormLayer, mg.BatchNormLayer, mg.BatchNormLayer2, mg.InstNormLayer, mg.TVNormLayer]
+
+
+@pytest.mark.parametrize("cls", NORM_CLASSES, ids=lambda c: c.__name__)
+def test_meganet_m_size_with_number_of_examples_is_ignored(cls, rng):
+    """``(H, W, C, nEx)`` as Meganet.m's drivers pass it builds the layer of ``(H, W, C)``."""
+    kw = {} if cls is mg.NormLayer else dict(isWeight=1)
+    L4, L3 = cls((6, 5, 3, 125), **kw), cls((6, 5, 3), **kw)
+    assert L4.sizeFeatIn() == L4.sizeFeatOut() == (6, 5, 3)
+    assert L4.nTheta() == L3.nTheta() == (0 if cls is mg.NormLayer else 6)
+    if cls is not mg.NormLayer:
+        assert cls((96, 96, 16, 125), **kw).nTheta() == 32
+    th = randTheta(L3, 2)
+    Y = 1.0 + rng.standard_normal((4, 6, 5, 3))
+    np.testing.assert_allclose(L4.forwardProp(th, Y)[0], L3.forwardProp(th, Y)[0], rtol=1e-14, atol=1e-14)
+    # inside a layer, as Meganet.m's drivers use it
+    K = mg.Conv2D((6, 5), (3, 3, 2, 3))
+    layer = mg.SingleLayer(K, activation=mg.reluActivation, normLayer=cls((6, 5, 3, 125), **kw))
+    assert layer.nTheta() == K.nTheta() + L3.nTheta()
+    assert layer.sizeFeatOut() == (6, 5, 3)
+    assertElementDerivatives(layer, nEx=3, rng=3)
+
+
+@pytest.mark.parametrize("cls", NORM_CLASSES, ids=lambda c: c.__name__)
+def test_more_than_four_size_entries_are_refused(cls):
+    with pytest.raises(ValueError, match=rf"{cls.__name__}: nData must be the shape of one example, "
+                                         r"\(H, W, C\).*\(H, W, C, nEx\), whose nEx is ignored\); "
+                                         r"got \(2, 2, 2, 2, 2\)"):
+        cls((2, 2, 2, 2, 2))

@@ -132,6 +132,20 @@ def test_rosenbrock_sd_nlcg_decrease():
     assert His["Jc"][-1] < 1e-4
 
 
+def test_trnewton_without_iteration_limit():
+    """``maxIter=inf`` (Meganet.m's drivers): the tolerances stop it, as a large finite limit."""
+    for inf in (math.inf, float("inf"), np.inf):
+        assert mg.TRNewton(maxIter=inf).maxIter == math.inf
+    xc, His, _ = mg.TRNewton(maxIter=math.inf, **TIGHT).solve(rosenbrock, ROSEN_X0)
+    xr, Hr, _ = mg.TRNewton(maxIter=10**6, **TIGHT).solve(rosenbrock, ROSEN_X0)
+    assert His.stopReason == Hr.stopReason == "tolerance"
+    np.testing.assert_allclose(xc, [1.0, 1.0], atol=1e-8)
+    np.testing.assert_allclose(xc, xr, atol=1e-12)
+    # the work budget stops it too
+    _, His, _ = mg.TRNewton(maxIter=math.inf, maxWorkUnits=20, **TIGHT).solve(rosenbrock, ROSEN_X0)
+    assert His.stopReason == "maxWorkUnits"
+
+
 def test_trnewton_history_and_radius():
     _, His, _ = mg.TRNewton(maxIter=60, **TIGHT).solve(rosenbrock, ROSEN_X0)
     assert His.names == ["iter", "Jc", "|x-xOld|", "|dJ|/|dJ0|", "|dJ|", "relresGMRES",
@@ -280,7 +294,10 @@ def test_maxWorkUnits_and_lbfgs_memory():
     (lambda: mg.SD(maxIter=-1), "SD: maxIter must be an integer >= 0; got -1"),
     (lambda: mg.NLCG(maxStep=0), "NLCG: maxStep must be a number > 0"),
     (lambda: mg.LBFGS(nBFGS=0), "LBFGS: nBFGS must be an integer >= 1; got 0"),
-    (lambda: mg.Armijo(gamma=1.5), r"Armijo: gamma must be a finite number in \(0, 1\)"),
+    (lambda: mg.Armijo(gamma=1.5), r"Armijo: gamma must be a finite number in \[0, 1\)"),
+    (lambda: mg.Armijo(gamma=-0.1), r"Armijo: gamma must be a finite number in \[0, 1\); got -0.1"),
+    (lambda: mg.TRNewton(maxIter=-math.inf), "TRNewton: maxIter must be an integer >= 0"),
+    (lambda: mg.TRNewton(maxIter=math.nan), "TRNewton: maxIter must be an integer >= 0"),
     (lambda: mg.Wolfe(c1=0.5, c2=0.1), "Wolfe: need 0 < c1 < c2 < 1"),
     (lambda: mg.SteihaugPCG(Delta=0), "SteihaugPCG: Delta must be a number > 0"),
     (lambda: mg.GMRES(m=0), "GMRES: m must be an integer >= 1; got 0"),
@@ -354,6 +371,14 @@ def test_armijo_condition_and_failure():
             assert prob(x0 + 2 * mu * s)[0] >= J0 + ls.gamma * 2 * mu * (g0 @ s)
     xt, mu, it = mg.Armijo(maxIter=3).lineSearch(prob, x0, 1e6, s, J0, g0)
     assert it == 4 and np.array_equal(xt, x0)
+    # gamma = 0 (Meganet.m's EResNN_SwissRollResNN): plain decrease, J(xt) < J(xc)
+    ls0, ls20 = mg.Armijo(gamma=0, maxIter=20), mg.Armijo(maxIter=20)
+    for mu0 in (1.0, 5.0, 1e3):
+        xt, mu, it = ls0.lineSearch(prob, x0, mu0, s, J0, g0)
+        assert it <= ls0.maxIter and mu == mu0 / 2 ** (it - 1) and prob(xt)[0] < J0
+        if it > 1:
+            assert prob(x0 + 2 * mu * s)[0] >= J0
+        assert mu >= ls20.lineSearch(prob, x0, mu0, s, J0, g0)[1]    # a weaker test than gamma > 0
     # projected: the trial points stay in the box and the rule uses xt - xc
     P = mg.ProjBound(-0.1, 0.1)
     xt, mu, it = mg.Armijo(P=P).lineSearch(prob, x0, 1.0, s, J0, g0)

@@ -6,10 +6,11 @@ share it.
 """
 
 from .evaluation import HistorySubset
+from .parallel import DriverMPI
 from .figures import plotAccuracyVsSize, plotConfusionMatrices, plotHistory, plotPredictions
 from .pdeCNN import PDE_DYNAMICS, initSoftmaxWeights, pdeCNN
 from .results import getNormStates, loadResults, saveResults, setNormStates
 
 __all__ = ["pdeCNN", "initSoftmaxWeights", "PDE_DYNAMICS", "HistorySubset", "saveResults", "loadResults",
            "getNormStates", "setNormStates", "plotHistory", "plotConfusionMatrices", "plotPredictions",
-           "plotAccuracyVsSize"]
+           "plotAccuracyVsSize", "DriverMPI"]

@@ -94,6 +94,22 @@ class NormTmp(NamedTuple):
     den: Any
 
 
+def exampleShape(owner, nData, minDims=1):
+    """The shape of one example from a normalization layer's ``nData``.
+
+    ``(H, W, C)``, ``(nPix, C)`` or ``(n,)`` as given; Meganet.m's drivers pass
+    ``[nImg nc nEx]``, i.e. ``(H, W, C, nEx)``, whose last entry (the number of examples)
+    Meganet.m ignores: it is dropped here too. More than four entries are an error.
+    """
+    shape = checkNData(owner, nData, minDims=minDims)
+    if len(shape) == 4:
+        return shape[:3]
+    if len(shape) > 4:
+        raise ValueError(f"{owner}: nData must be the shape of one example, (H, W, C), (nPix, C) or (n,) "
+                         f"(or Meganet.m's (H, W, C, nEx), whose nEx is ignored); got {nData!r}")
+    return shape
+
+
 # ---------------------------------------------------------------------- base element
 class ChannelNormalization(AbstractMeganetElement):
     """A normalization ``Zhat = Nrm(Y)`` followed by an optional per-channel scale and shift.
@@ -112,7 +128,7 @@ class ChannelNormalization(AbstractMeganetElement):
                  minDims=1):
         super().__init__(useGPU=useGPU, precision=precision)
         name = type(self).__name__
-        self.nData = checkNData(name, nData, minDims=minDims)
+        self.nData = exampleShape(name, nData, minDims=minDims)
         self.isWeight = checkBool(name, "isWeight", isWeight)
         self.eps = checkFloat(name, "eps", eps, low=0, lowOpen=True, expected="a finite positive number")
 

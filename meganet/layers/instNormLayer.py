@@ -40,6 +40,7 @@ class InstNormLayer(MeanVarNormalization):
     ----------
     nData : tuple of int
         Shape of one example, ``(H, W, C)`` or ``(nPix, C)``.
+        Meganet.m's ``(H, W, C, nEx)`` is accepted and its ``nEx`` ignored (as there).
     isWeight : bool or 0/1, default False
         Trainable per-channel scale and shift.
     eps : float, default 1e-4

@@ -40,6 +40,7 @@ class NormLayer(MeanVarNormalization):
     ----------
     nData : tuple of int
         Shape of one example: ``(H, W, C)``, ``(nPix, C)`` or ``(n,)``.
+        Meganet.m's ``(H, W, C, nEx)`` is accepted and its ``nEx`` ignored (as there).
     doNorm : 3 flags (0/1 or bool), default ``(0, 1, 0)``
         Normalize over the (pixels, channels, examples). At least one flagged group of
         axes must exist in ``nData`` (vectors have no pixel axes).

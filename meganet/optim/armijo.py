@@ -27,7 +27,8 @@ class Armijo:
     Parameters
     ----------
     gamma : float, default 1e-3
-        Sufficient-decrease constant, in (0, 1).
+        Sufficient-decrease constant, in [0, 1); ``gamma = 0`` (as Meganet.m's
+        ``EResNN_SwissRollResNN`` sets it) accepts any point with ``J(xt) < J(xc)``.
     maxIter : int, default 10
         Maximum number of trial points.
     P : callable, default identity
@@ -41,7 +42,7 @@ class Armijo:
         self._checkOptions()
 
     def _checkOptions(self):
-        self.gamma = checkFloat("Armijo", "gamma", self.gamma, 0, 1, lowOpen=True, highOpen=True)
+        self.gamma = checkFloat("Armijo", "gamma", self.gamma, 0, 1, highOpen=True)
         self.maxIter = checkInt("Armijo", "maxIter", self.maxIter, 1)
         checkCallable("Armijo", "P", self.P)
 

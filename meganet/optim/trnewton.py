@@ -1,5 +1,6 @@
 """Trust-region Newton method (Meganet.m's ``trnewton``)."""
 import copy
+import itertools
 import math
 
 import numpy
@@ -77,7 +78,9 @@ class TRNewton(Optimizer):
 
     Parameters
     ----------
-    maxIter : int, default 10
+    maxIter : int or inf, default 10
+        Maximum number of iterations; ``inf`` (as Meganet.m's drivers set it) leaves the
+        stopping to the tolerances, ``dtol`` and ``maxWorkUnits``.
     atol, rtol : float, default 1e-3
         Stop when ``|dJ| < atol`` or ``|dJ| / |dJ0| < rtol``.
     dtol : float, default 1e-5
@@ -123,7 +126,7 @@ class TRNewton(Optimizer):
 
     def _checkOptions(self):
         o = "TRNewton"
-        self.maxIter = checkInt(o, "maxIter", self.maxIter, 0)
+        self.maxIter = checkInt(o, "maxIter", self.maxIter, 0, allowInf=True)
         self.atol = checkFloat(o, "atol", self.atol, 0)
         self.rtol = checkFloat(o, "rtol", self.rtol, 0)
         self.dtol = checkFloat(o, "dtol", self.dtol, 0)
@@ -222,7 +225,7 @@ class TRNewton(Optimizer):
         linVals = [nan] * nLin
         reason = "maxIter"
         HBar = V = None
-        for it in range(1, self.maxIter + 1):
+        for it in (itertools.count(1) if self.maxIter == math.inf else range(1, self.maxIter + 1)):
             nrm = norm(dJ)
             if nrm0 == 0 or nrm / nrm0 < self.rtol or nrm < self.atol:
                 reason = "tolerance"
