@@ -291,7 +291,7 @@ def test_maxWorkUnits_and_lbfgs_memory():
 
 
 @pytest.mark.parametrize("make,match", [
-    (lambda: mg.SD(maxIter=-1), "SD: maxIter must be an integer >= 0; got -1"),
+    (lambda: mg.SD(maxIter=-1), "SD: maxIter must be an integer >= 0 \\(or inf\\); got -1"),
     (lambda: mg.NLCG(maxStep=0), "NLCG: maxStep must be a number > 0"),
     (lambda: mg.LBFGS(nBFGS=0), "LBFGS: nBFGS must be an integer >= 1; got 0"),
     (lambda: mg.Armijo(gamma=1.5), r"Armijo: gamma must be a finite number in \[0, 1\)"),
@@ -530,3 +530,15 @@ def test_meganet_style_objective_methods_and_formats(capsys):
         pos = header.index(n, pos) + len(n)
     row = out[2]
     assert f"{His['train accuracy'][0]:.2f}" in row and f"{His['train F'][0]:1.3e}" in row
+
+
+@pytest.mark.parametrize("Opt", [mg.SD, mg.NLCG, mg.LBFGS, mg.Newton])
+def test_line_search_optimizers_without_iteration_limit(Opt):
+    """``maxIter=inf`` is accepted as by Meganet.m: the tolerances stop the run, as a large finite limit."""
+    assert Opt(maxIter=math.inf).maxIter == math.inf
+    xc, His, _ = Opt(maxIter=math.inf, atol=1e-6, rtol=1e-6).solve(rosenbrock, ROSEN_X0)
+    xr, Hr, _ = Opt(maxIter=10**6, atol=1e-6, rtol=1e-6).solve(rosenbrock, ROSEN_X0)
+    assert His.stopReason == Hr.stopReason == "tolerance"
+    np.testing.assert_allclose(xc, xr, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="maxIter"):
+        Opt(maxIter=-math.inf)

@@ -20,7 +20,9 @@ class LBFGS(LineSearchOptimizer):
 
     Parameters
     ----------
-    maxIter : int, default 10
+    maxIter : int or inf, default 10
+        Maximum number of iterations; ``inf`` (as Meganet.m accepts) leaves the stop to
+        the tolerances and a failed line search.
     atol, rtol : float, default 1e-3
     maxStep : float, default 1
         Cap on ``max|s_i|`` of the search direction.

@@ -1,4 +1,5 @@
 """Common loop of the line-search methods SD, NLCG, Newton and LBFGS."""
+import itertools
 import math
 import warnings
 
@@ -45,7 +46,7 @@ class LineSearchOptimizer(Optimizer):
 
     def _checkCommon(self):
         owner = type(self).__name__
-        self.maxIter = checkInt(owner, "maxIter", self.maxIter, 0)
+        self.maxIter = checkInt(owner, "maxIter", self.maxIter, 0, allowInf=True)
         self.atol = checkFloat(owner, "atol", self.atol, 0)
         self.rtol = checkFloat(owner, "rtol", self.rtol, 0)
         self.maxStep = checkFloat(owner, "maxStep", self.maxStep, 0, lowOpen=True, allowInf=True)
@@ -168,7 +169,8 @@ class LineSearchOptimizer(Optimizer):
         self._start(xc, Jc, dJ)
         mu = 1.0
         reason = "maxIter"
-        for it in range(1, self.maxIter + 1):
+        iterations = itertools.count(1) if self.maxIter == math.inf else range(1, self.maxIter + 1)
+        for it in iterations:
             nrm = norm(dJ)
             if nrm0 == 0 or nrm / nrm0 < self.rtol or nrm < self.atol:
                 reason = "tolerance"

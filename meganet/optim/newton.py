@@ -18,7 +18,9 @@ class Newton(LineSearchOptimizer):
 
     Parameters
     ----------
-    maxIter : int, default 10
+    maxIter : int or inf, default 10
+        Maximum number of iterations; ``inf`` (as Meganet.m accepts) leaves the stop to
+        the tolerances, ``maxWorkUnits`` and a failed line search.
     maxWorkUnits : float, default inf
         Work budget (2 units per gradient evaluation and per Hessian-vector product).
     atol, rtol : float, default 1e-3

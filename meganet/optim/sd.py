@@ -15,7 +15,9 @@ class SD(LineSearchOptimizer):
 
     Parameters
     ----------
-    maxIter : int, default 10
+    maxIter : int or inf, default 10
+        Maximum number of iterations; ``inf`` (as Meganet.m accepts) leaves the stop to
+        the tolerances and a failed line search.
     atol, rtol : float, default 1e-3
         Stop when ``|dJ| < atol`` or ``|dJ| / |dJ0| < rtol``.
     maxStep : float, default 1.0
