@@ -76,6 +76,15 @@ def test_ranks_stay_in_lockstep(ranks):
             np.testing.assert_array_equal(res[0][key], res[1][key], err_msg=key)
 
 
+def test_sgd_time_budget_stops_every_rank_after_the_same_mini_batch(ranks):
+    """``maxTime``: rank 0's clock decides (rank 1's alone would stop after one mini-batch)."""
+    res, info, _ = ranks
+    assert info[0]["F_reason"] == info[1]["F_reason"] == "maxTime"
+    assert info[0]["F_rows"] == info[1]["F_rows"]
+    assert 1 < info[0]["F_rows"] < 50
+    np.testing.assert_array_equal(res[0]["F_x"], res[1]["F_x"])
+
+
 def test_sgd_on_two_ranks_equals_one_process(ranks, tmp_path):
     """Several SGD epochs, fixed seed, per-example layers: the same iterates to round-off."""
     res, _, _ = ranks

@@ -269,6 +269,29 @@ def test_sgd_maxWorkUnits():
     assert His.nRows == 3 and His.stopReason == "maxWorkUnits"
 
 
+def test_sgd_maxTime_ends_the_epoch_after_the_running_mini_batch(monkeypatch, capsys):
+    """A clock that advances one second per objective call makes the stop exact."""
+    import meganet.optim.sgd as sgdModule
+    prob = LeastSquares(N=64, n=3)
+
+    class Clock:                      # the objective's calls are the only thing that takes time
+        @staticmethod
+        def perf_counter():
+            return float(len(prob.calls))
+    monkeypatch.setattr(sgdModule, "time", Clock)
+    # 8 mini-batches + 1 evaluation per epoch: the clock passes 20 s at the 2nd batch of epoch 3
+    _, His, _ = mg.SGD(maxEpochs=1000, miniBatch=8, maxTime=20, out=1, progress=False,
+                       learningRate=0.01, rng=0).solve(prob, np.zeros(3))
+    assert His.stopReason == "maxTime" and His.nRows == 3
+    assert prob.calls == ([8] * 8 + [None]) * 2 + [8, 8, None]
+    assert "time budget of 20 s (epoch 3 ended after mini-batch 2 of 8)" in capsys.readouterr().out
+    # a budget that is never reached leaves maxEpochs in charge
+    prob.calls.clear()
+    _, His, _ = mg.SGD(maxEpochs=2, miniBatch=8, maxTime=1e6, rng=0, learningRate=0.01).solve(
+        prob, np.zeros(3))
+    assert His.stopReason == "maxEpochs" and His.nRows == 2
+
+
 def test_sgd_projection_keeps_iterates_in_box():
     prob = LeastSquares(N=64, n=6, seed=2)
     low = -0.3 * np.ones(6)
@@ -353,6 +376,8 @@ def test_sgd_defaults_as_meganet():
     (dict(P=3), TypeError, "P must be callable"),
     (dict(checkpointEvery=0), ValueError, "checkpointEvery must be an integer >= 1"),
     (dict(rng=-1), ValueError, "rng"),
+    (dict(maxTime=0), ValueError, "maxTime must be a number > 0"),
+    (dict(maxTime="1h"), ValueError, "maxTime"),
 ])
 def test_sgd_bad_options(kw, err, match):
     with pytest.raises(err, match=match):

@@ -85,10 +85,12 @@ class SGD(Optimizer):
     the first ``2^15`` of the epoch's permutation), the validation objective ``fval`` (if
     given) on all its examples, and a history row is recorded (printed when ``out > 0``).
     The run stops after ``maxEpochs`` epochs, when the work units (2 per epoch, starting
-    at 2) exceed ``maxWorkUnits``, or when the loss drops below ``lossTol``: the loss is
-    the first history column of the training objective (e.g. its misfit without
-    regularisation, as column 7 in Meganet.m), or ``Jc`` when the objective reports no
-    history columns.
+    at 2) exceed ``maxWorkUnits``, when ``maxTime`` seconds have passed since ``solve`` was
+    called (after the mini-batch running at that moment: the epoch ends there, is
+    evaluated and recorded; a resumed run starts the next epoch), or when the loss drops
+    below ``lossTol``: the loss is the first history column of the training objective
+    (e.g. its misfit without regularisation, as column 7 in Meganet.m), or ``Jc`` when
+    the objective reports no history columns.
 
     Parameters
     ----------
@@ -109,6 +111,12 @@ class SGD(Optimizer):
         Projection applied to every iterate (e.g. :class:`ProjBound`); ``x0`` is
         projected first.
     maxWorkUnits : float, default inf
+    maxTime : float, default inf
+        Wall-clock budget of one ``solve`` call in seconds (not in Meganet.m). The check
+        runs after every mini-batch; on several processes (MPI) the writing process
+        decides and the others follow, so all stop after the same mini-batch. The
+        evaluation of the last epoch comes on top. A learning-rate function may read the
+        clock as well, to spread a schedule over the budget.
     rng : None, int or numpy.random.Generator
         Source of the per-epoch permutations: a seed (a fresh generator from it at every
         ``solve``), a generator (used and advanced), or ``None`` (fresh entropy).
@@ -137,7 +145,7 @@ class SGD(Optimizer):
     epoch), ``|x-xOld|`` (norm of the change over the epoch), ``lr``, ``TotalWork``,
     ``Time`` (seconds for the epoch), the training objective's columns (``'train ...'``),
     then ``'val Jc'`` and the validation objective's columns (``'val ...'``).
-    ``His.stopReason`` is ``'maxEpochs'``, ``'maxWorkUnits'`` or ``'lossTol'``.
+    ``His.stopReason`` is ``'maxEpochs'``, ``'maxWorkUnits'``, ``'maxTime'`` or ``'lossTol'``.
 
     **xOpt**: the iterate after the epoch with the largest validation accuracy (the
     first validation history column whose name contains ``"acc"``), else the smallest
@@ -171,7 +179,7 @@ class SGD(Optimizer):
     fingerprint (the network's structure, the options that determine the iterates:
     ``miniBatch``, ``learningRate``, ``momentum``, ``nesterov``, ``ADAM``, ``P``, and the
     size of the training data) is compared with the current run: a difference raises
-    ``ValueError`` naming each differing entry. ``maxEpochs``, ``maxWorkUnits``,
+    ``ValueError`` naming each differing entry. ``maxEpochs``, ``maxWorkUnits``, ``maxTime``,
     ``lossTol`` and ``checkpointEvery`` may change (e.g. to train longer).
     """
 
@@ -181,7 +189,8 @@ class SGD(Optimizer):
 
     def __init__(self, maxEpochs=10, miniBatch=16, lossTol=-math.inf, out=0, learningRate=0.1,
                  momentum=0.9, nesterov=True, ADAM=False, P=_identity, maxWorkUnits=math.inf,
-                 rng=None, progress=True, checkpoint=None, checkpointEvery=1, overwrite=False):
+                 rng=None, progress=True, checkpoint=None, checkpointEvery=1, overwrite=False,
+                 maxTime=math.inf):
         self.maxEpochs = maxEpochs
         self.miniBatch = miniBatch
         self.lossTol = lossTol
@@ -197,6 +206,7 @@ class SGD(Optimizer):
         self.checkpoint = checkpoint
         self.checkpointEvery = checkpointEvery
         self.overwrite = overwrite
+        self.maxTime = maxTime
         self._checkOptions()
 
     # -- options -------------------------------------------------------------------------
@@ -227,6 +237,7 @@ class SGD(Optimizer):
             self.nesterov = False
         checkCallable(o, "P", self.P)
         self.maxWorkUnits = checkFloat(o, "maxWorkUnits", self.maxWorkUnits, 0, allowInf=True)
+        self.maxTime = checkFloat(o, "maxTime", self.maxTime, 0, lowOpen=True, allowInf=True)
         if self.rng is not None and not isinstance(self.rng, numpy.random.Generator):
             self.rng = checkInt(o, "rng", self.rng, 0)
         self.progress = checkBool(o, "progress", self.progress)
@@ -242,7 +253,7 @@ class SGD(Optimizer):
         return {k: getattr(self, k) for k in (
             "maxEpochs", "miniBatch", "lossTol", "out", "learningRate", "momentum", "nesterov",
             "ADAM", "P", "maxWorkUnits", "rng", "progress", "checkpoint", "checkpointEvery",
-            "overwrite")}
+            "overwrite", "maxTime")}
 
     def _storedOptions(self):
         lr = self.learningRate
@@ -511,7 +522,8 @@ class SGD(Optimizer):
         title = (f"== sgd (n={st.x.shape[0]}, maxEpochs={self.maxEpochs}, "
                  f"maxWorkUnits={self.maxWorkUnits}, lr={self._lrText()}, momentum="
                  f"{self.momentum:.1e}, ADAM={int(self.ADAM)}, Nesterov={int(self.nesterov)}, "
-                 f"miniBatch={self.miniBatch}, lossTol={self.lossTol:.1e}) ===")
+                 f"miniBatch={self.miniBatch}, lossTol={self.lossTol:.1e}"
+                 + (f", maxTime={self.maxTime:g} s" if math.isfinite(self.maxTime) else "") + ") ===")
         rec = Recorder("SGD", names, frmt, obj, val, self.out, title)
         self._recorder = rec
         if rec.out > 0 and resumedAt is not None:
@@ -527,7 +539,8 @@ class SGD(Optimizer):
             checkWritable(self.checkpoint)
         handlers = self._installSignalHandlers()
         try:
-            self._loop(box, obj, rec, rng, nEx, mb, nBatch, getState if hasState else None)
+            self._loop(box, obj, rec, rng, nEx, mb, nBatch, getState if hasState else None,
+                       time.perf_counter() + self.maxTime)
             if self.checkpoint is not None and self._lastWritten is not box[0]:
                 self._writeCheckpoint(box[0], nEx)
         except (KeyboardInterrupt, _Terminated) as err:
@@ -595,12 +608,15 @@ class SGD(Optimizer):
             return f"{self._lr(1):.1e} (epoch 1)"
         return f"{self.learningRate:.1e}"
 
-    def _loop(self, box, obj, rec, rng, nEx, mb, nBatch, getState):
+    def _loop(self, box, obj, rec, rng, nEx, mb, nBatch, getState, deadline=math.inf):
         """Epochs until a stopping rule holds; ``box[0]`` always holds a consistent state.
 
         ``getState`` (None when the objective has no state) snapshots the network state
         after every step, so that an interruption saves the state that matches ``x``.
+        ``deadline`` is the ``time.perf_counter()`` value of the ``maxTime`` budget.
         """
+        timed = math.isfinite(deadline)
+        outOfTime = False
         mu = self.momentum
         b1, b2, eps = self.momentum, self.beta2, self.epsADAM
         nOpt = len(self.hisNames()[0])
@@ -646,6 +662,10 @@ class SGD(Optimizer):
                     box[0] = st
                     if bar is not None:
                         bar.update(1)
+                    if timed:       # every process stops after the same mini-batch
+                        outOfTime = bool(obj.shareFromWriter(time.perf_counter() >= deadline))
+                        if outOfTime:
+                            break
             finally:
                 if bar is not None:
                     bar.close()
@@ -663,6 +683,7 @@ class SGD(Optimizer):
             better = score < st.bestScore
             loss = row[nOpt] if rec.nObj > 0 else J
             done = self.lossTol > -math.inf and loss < self.lossTol
+            kDone = st.k
             st = dataclasses.replace(
                 st, epoch=st.epoch + 1, k=0, ids=None, workUnits=st.workUnits + 2,
                 rows=st.rows + (tuple(row),), objNames=tuple(rec.objNames),
@@ -678,6 +699,12 @@ class SGD(Optimizer):
             if (self.checkpoint is not None and not done
                     and (st.epoch - 1) % self.checkpointEvery == 0):
                 self._writeCheckpoint(st, nEx)
+            if outOfTime and not done:
+                box[0] = dataclasses.replace(st, stopReason="maxTime")
+                if rec.out > 0:
+                    print(f"--- sgd used its time budget of {self.maxTime:.0f} s (epoch "
+                          f"{st.epoch - 1} ended after mini-batch {kDone} of {nBatch}): stop ---")
+                break
 
     def _checkFinite(self, Jk, g, epoch, k, nBatch):
         xp = getArrayModuleOf(g)

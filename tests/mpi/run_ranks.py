@@ -97,6 +97,24 @@ def main(outdir):
     fbn, xbn = problems.objective("full", batchNorm=True, nEx=20, seed=5)
     res["G_J"] = np.array(mg.MPIObjFctn(fbn, comm)(xbn)[0])
 
+    # F: a time budget decided by rank 0: rank 1's clock says "out of time" after its
+    # first reading, rank 0's advances one second per reading; both stop together
+    class Clock:
+        readings = 0
+
+        @classmethod
+        def perf_counter(cls):
+            cls.readings += 1
+            return float(cls.readings) if rank == 0 else (0.0 if cls.readings == 1 else 1e9)
+    realTime = sgdmodule.time
+    sgdmodule.time = Clock
+    try:
+        xF, HisF, _ = problems.sgd(50, maxTime=15).solve(par, x0)
+    finally:
+        sgdmodule.time = realTime
+    res["F_x"] = xF
+    info["F_reason"], info["F_rows"] = HisF.stopReason, HisF.nRows
+
     # I: errors
     try:
         pmm(x0, np.array([0, 40]))
