@@ -1,4 +1,4 @@
-"""Conv2D's products on the device through cuDNN (``cupyx.cudnn``), when the installed CuPy offers it (private).
+"""Conv2D's device products through cuDNN (``cupyx.cudnn``) where the installed CuPy offers it (private).
 
 Which engine runs the device convolutions
 -----------------------------------------
@@ -39,10 +39,12 @@ What stays on the matrix products
 ---------------------------------
 The per-example weight gradient (``reduceDim=False``: cuDNN sums over the examples),
 kernels built with ``algorithm='shifted'`` or ``'im2col'`` (an explicit request), and a
-configuration cuDNN refuses (``CuDNNError``, e.g. ``CUDNN_STATUS_NOT_SUPPORTED`` for
-float64 with a format some cuDNN version lacks a kernel for): that configuration is
-recorded (:func:`convEngineInfo`), a :class:`CudnnFallbackWarning` is issued once, and
-the matrix products compute it from then on.
+configuration cuDNN refuses: a ``RuntimeError`` from ``cupyx.cudnn`` (``CuDNNError``
+such as ``CUDNN_STATUS_NOT_SUPPORTED``, or "No conv bwd filter algo available": CuPy's
+own tests expect these for some NHWC backward products, e.g. float64 weight gradients,
+depending on the cuDNN version). That configuration is recorded
+(:func:`convEngineInfo`), a :class:`CudnnFallbackWarning` is issued once, and the matrix
+products compute it from then on.
 
 Options passed to cuDNN: ``auto_tune=False`` (cuDNN's heuristics choose the algorithm,
 no benchmarking run per shape), ``deterministic=False`` (the fastest weight-gradient
@@ -232,7 +234,7 @@ def cudnnProduct(conv, product, A, B):
         return None
     try:
         return _PRODUCTS[product](eng, conv, A, B)
-    except eng.lib.CuDNNError as err:
+    except RuntimeError as err:         # CuDNNError is one; so is "no algorithm available"
         eng.fallbacks[key] = str(err)
         warnings.warn(f"Conv2D: cuDNN refused {product} for input {key[1]}, stencils {conv.sK}, "
                       f"stride {conv.stride}, {key[4]} ({err}); computing this configuration "

@@ -33,8 +33,11 @@ Dilation other than 1 and groups other than 1 are not implemented here
 (``NotImplementedError``); meganet does not use them.
 
 Test aids: :data:`calls` counts the calls per function; setting :data:`refuse` to a
-function ``refuse(name, dtype) -> bool`` makes the matching calls fail with
-``CUDNN_STATUS_NOT_SUPPORTED``, as a cuDNN without a kernel for a configuration does.
+function ``refuse(name, dtype)`` makes the calls for which it returns ``True`` fail with
+``CuDNNError`` (``CUDNN_STATUS_NOT_SUPPORTED``), as a cuDNN without a kernel for a
+configuration does, and those for which it returns a string fail with a plain
+``RuntimeError`` of that message (as CuPy's "No conv bwd filter algo available with
+workspace size ...").
 """
 import collections
 
@@ -50,7 +53,7 @@ __all__ = ["convolution_forward", "convolution_backward_data", "convolution_back
 #: number of calls per function name
 calls = collections.Counter()
 
-#: ``None`` or ``refuse(name, dtype) -> bool``: calls to refuse with CUDNN_STATUS_NOT_SUPPORTED
+#: ``None`` or ``refuse(name, dtype)``: True or a message for the calls to refuse
 refuse = None
 
 _TENSOR_CORE = ("auto", "always", "never")
@@ -130,7 +133,10 @@ def _checkShapes(func, x, w, y, pad, stride, dtypes):
 
 def _enter(func, dtype):
     calls[func] += 1
-    if refuse is not None and refuse(func, numpy.dtype(dtype)):
+    answer = None if refuse is None else refuse(func, numpy.dtype(dtype))
+    if isinstance(answer, str):
+        raise RuntimeError(answer)
+    if answer:
         raise lib.CuDNNError(lib.CUDNN_STATUS_NOT_SUPPORTED,
                              f"{func}: no kernel for this configuration ({numpy.dtype(dtype)})")
 
@@ -142,22 +148,39 @@ def _windows(x, kh, kw, pad, stride, Ho, Wo):
     return win[:, ::stride[0], ::stride[1]][:, :Ho, :Wo]
 
 
+def _setUp(func, named, out, pad, stride, dilation, groups, tensor_core, d_layout, w_layout):
+    """Check a call's arguments; return ``(x, w, y, pad, stride)`` as NHWC / (K, kh, kw, C) views.
+
+    ``named`` lists ``(argument name, array, role)`` with role ``'x'`` (input-shaped data),
+    ``'w'`` (filter) or ``'y'`` (output-shaped data); ``out`` names the argument written to.
+    """
+    pad, stride = _options(func, pad, stride, dilation, groups, tensor_core, d_layout, w_layout)
+    views, dtypes = {}, []
+    for name, a, role in named:
+        raw = _output(name, a, func) if name == out else _device(name, a, func)
+        views[role] = _filterKHWC(raw, w_layout) if role == "w" else _nhwc(raw, d_layout)
+        dtypes.append(raw.dtype)
+    _checkShapes(func, views["x"], views["w"], views["y"], pad, stride, dtypes)
+    _enter(func, dtypes[0])
+    return views["x"], views["w"], views["y"], pad, stride
+
+
+def _withBias(res, b, func):
+    if b is None:
+        return res
+    return res + _device("b", b.reshape(1, 1, 1, -1), func).reshape(-1)
+
+
 # ---------------------------------------------------------------------- the three products
 def convolution_forward(x, W, b, y, pad, stride, dilation, groups, *, auto_tune, tensor_core,
                         d_layout=lib.CUDNN_TENSOR_NCHW, w_layout=lib.CUDNN_TENSOR_NCHW):
     """``y = conv(W, x) (+ b)``, written into ``y`` (see the module docstring)."""
     func = "convolution_forward"
-    pad, stride = _options(func, pad, stride, dilation, groups, tensor_core, d_layout, w_layout)
-    xa, wa, ya = _device("x", x, func), _device("W", W, func), _output("y", y, func)
-    xv, wv, yv = _nhwc(xa, d_layout), _filterKHWC(wa, w_layout), _nhwc(ya, d_layout)
-    _checkShapes(func, xv, wv, yv, pad, stride, (xa.dtype, wa.dtype, ya.dtype))
-    _enter(func, xa.dtype)
+    xv, wv, yv, pad, stride = _setUp(func, (("x", x, "x"), ("W", W, "w"), ("y", y, "y")), "y",
+                                     pad, stride, dilation, groups, tensor_core, d_layout, w_layout)
     K, kh, kw, _ = wv.shape
     win = _windows(xv, kh, kw, pad, stride, yv.shape[1], yv.shape[2])
-    res = numpy.einsum("npqcij,kijc->npqk", win, wv)
-    if b is not None:
-        res = res + _device("b", b.reshape(1, 1, 1, -1), func).reshape(-1)
-    yv[...] = res
+    yv[...] = _withBias(numpy.einsum("npqcij,kijc->npqk", win, wv), b, func)
 
 
 def convolution_backward_data(W, x, b, y, pad, stride, dilation, groups, *, deterministic,
@@ -165,24 +188,18 @@ def convolution_backward_data(W, x, b, y, pad, stride, dilation, groups, *, dete
                               w_layout=lib.CUDNN_TENSOR_NCHW):
     """``y = conv(W, .)^T x (+ b)``, written into ``y`` (``x``: output-shaped, ``y``: input-shaped)."""
     func = "convolution_backward_data"
-    pad, stride = _options(func, pad, stride, dilation, groups, tensor_core, d_layout, w_layout)
-    wa, xa, ya = _device("W", W, func), _device("x", x, func), _output("y", y, func)
-    wv, gy, gx = _filterKHWC(wa, w_layout), _nhwc(xa, d_layout), _nhwc(ya, d_layout)
-    _checkShapes(func, gx, wv, gy, pad, stride, (wa.dtype, xa.dtype, ya.dtype))
-    _enter(func, xa.dtype)
+    gx, wv, gy, pad, stride = _setUp(func, (("W", W, "w"), ("x", x, "y"), ("y", y, "x")), "y",
+                                     pad, stride, dilation, groups, tensor_core, d_layout, w_layout)
     N, H, Wd, C = gx.shape
     K, kh, kw, _ = wv.shape
     Ho, Wo = gy.shape[1:3]
-    gpad = numpy.zeros((N, H + 2 * pad[0], Wd + 2 * pad[1], C), dtype=ya.dtype)
+    gpad = numpy.zeros((N, H + 2 * pad[0], Wd + 2 * pad[1], C), dtype=gx.dtype)
     for i in range(kh):
         for j in range(kw):
             rows = slice(i, i + stride[0] * (Ho - 1) + 1, stride[0])
             cols = slice(j, j + stride[1] * (Wo - 1) + 1, stride[1])
             gpad[:, rows, cols, :] += numpy.einsum("npqk,kc->npqc", gy, wv[:, i, j, :])
-    res = gpad[:, pad[0]:pad[0] + H, pad[1]:pad[1] + Wd, :]
-    if b is not None:
-        res = res + _device("b", b.reshape(1, 1, 1, -1), func).reshape(-1)
-    gx[...] = res
+    gx[...] = _withBias(gpad[:, pad[0]:pad[0] + H, pad[1]:pad[1] + Wd, :], b, func)
 
 
 def convolution_backward_filter(x, gy, gW, pad, stride, dilation, groups, *, deterministic,
@@ -190,11 +207,8 @@ def convolution_backward_filter(x, gy, gW, pad, stride, dilation, groups, *, det
                                 w_layout=lib.CUDNN_TENSOR_NCHW):
     """``gW = d<gy, conv(W, x)>/dW``, written into ``gW`` (see the module docstring)."""
     func = "convolution_backward_filter"
-    pad, stride = _options(func, pad, stride, dilation, groups, tensor_core, d_layout, w_layout)
-    xa, ga, wa = _device("x", x, func), _device("gy", gy, func), _output("gW", gW, func)
-    xv, gv, wv = _nhwc(xa, d_layout), _nhwc(ga, d_layout), _filterKHWC(wa, w_layout)
-    _checkShapes(func, xv, wv, gv, pad, stride, (xa.dtype, ga.dtype, wa.dtype))
-    _enter(func, xa.dtype)
+    xv, wv, gv, pad, stride = _setUp(func, (("x", x, "x"), ("gy", gy, "y"), ("gW", gW, "w")), "gW",
+                                     pad, stride, dilation, groups, tensor_core, d_layout, w_layout)
     K, kh, kw, _ = wv.shape
     win = _windows(xv, kh, kw, pad, stride, gv.shape[1], gv.shape[2])
     wv[...] = numpy.einsum("npqcij,npqk->kijc", win, gv)
