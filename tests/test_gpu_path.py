@@ -140,6 +140,16 @@ def test_per_example_gradient_on_the_device(fresh, rng):
                                host.JthetaTmv(W, th, Y, reduceDim=False), rtol=1e-12, atol=1e-12)
 
 
+def test_no_examples_skip_cudnn(fresh):
+    K = mg.Conv2D((4, 4), (3, 3, 2, 3), useGPU=True)
+    th = K.initTheta(rng=0)
+    Y, W = (mg.asArray(np.zeros((0, 4, 4, c)), True) for c in (2, 3))
+    before = sum(fakecudnn.calls.values())
+    assert K.Amv(th, Y).shape == (0, 4, 4, 3) and K.ATmv(th, W).shape == (0, 4, 4, 2)
+    np.testing.assert_array_equal(mg.toHost(K.JthetaTmv(W, th, Y)), np.zeros(54))
+    assert sum(fakecudnn.calls.values()) == before
+
+
 @pytest.mark.parametrize("answer,message", [
     (True, "CUDNN_STATUS_NOT_SUPPORTED"),
     ("No conv bwd filter algo available with workspace size less equal 0", "No conv bwd filter algo")])

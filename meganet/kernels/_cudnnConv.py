@@ -144,6 +144,14 @@ def convEngineInfo(useGPU=True):
         with matrix products instead), each ``(product, input shape, stencil shape,
         stride, dtype) -> error``.
 
+    Raises
+    ------
+    RuntimeError
+        ``useGPU=True`` without a usable device array module (as every ``useGPU=True``
+        call), or ``MEGANET_CONV_ENGINE=cudnn`` without a usable cuDNN.
+    ValueError
+        ``MEGANET_CONV_ENGINE`` is not ``'auto'``, ``'cudnn'`` or ``'gemm'``.
+
     Examples
     --------
     >>> import meganet as mg
@@ -223,10 +231,10 @@ def cudnnProduct(conv, product, A, B):
     -------
     result : device array or None
         ``None`` when ``conv`` does not use cuDNN (host, ``'gemm'`` engine, an explicit
-        ``algorithm``) or cuDNN refused this configuration; the caller then computes the
-        product with matrix products.
+        ``algorithm``), for no examples (cuDNN refuses empty tensors) or when cuDNN refused
+        this configuration; the caller then computes the product with matrix products.
     """
-    if not usesCudnn(conv):
+    if not usesCudnn(conv) or B.shape[0] == 0:
         return None
     eng = _engine(conv.xp)
     key = (product, tuple(B.shape), conv.sK, conv.stride, numpy.dtype(B.dtype).name)
