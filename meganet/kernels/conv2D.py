@@ -1,6 +1,7 @@
 """``Conv2D``: 2-D convolution with zero padding, computed with matrix products (GEMM)."""
 import numpy
 
+from ._cudnnConv import cudnnProduct, usesCudnn
 from ._flatConv import flatCorrelate, flatStencilGradient, matmul
 from .convKernel import ConvKernel
 
@@ -62,7 +63,9 @@ class Conv2D(ConvKernel):
         cases (``benchmarks/kernels_vs_torch.py``, ``benchmarks/conv2d.py``), except for
         the forward product with one input channel, where it uses ``'im2col'``.
     useGPU, precision :
-        Backend. On the device the same code runs on the device module's matrix products.
+        Backend. On the device with ``algorithm='auto'`` the products run through cuDNN
+        where the installed CuPy offers it, otherwise the same code runs on the device
+        module's matrix products (:attr:`engine`, ``meganet/kernels/_cudnnConv.py``).
     """
 
     _strides = None
@@ -150,7 +153,15 @@ class Conv2D(ConvKernel):
             return "im2col"
         return "flat" if host else "shifted"
 
+    @property
+    def engine(self):
+        """``'cudnn'`` or ``'gemm'``: what computes the products (:func:`convEngineInfo` says why)."""
+        return "cudnn" if usesCudnn(self) else "gemm"
+
     def applyStencils(self, K, Y):
+        Z = cudnnProduct(self, "Amv", K, Y)
+        if Z is not None:
+            return Z
         k1, k2, cin, cout = self.sK
         N = Y.shape[0]
         Ho, Wo = self.nImgOut()[:2]
@@ -208,6 +219,9 @@ class Conv2D(ConvKernel):
         return self.xp.ascontiguousarray(Z.reshape(N, Hp, Wp, cout)[:, :H, :W])
 
     def applyStencilsT(self, K, Z):
+        dY = cudnnProduct(self, "ATmv", K, Z)
+        if dY is not None:
+            return dY
         k1, k2, cin, cout = self.sK
         N = Z.shape[0]
         H, W = self.nImg
@@ -233,6 +247,9 @@ class Conv2D(ConvKernel):
         return dYp[:, p1:p1 + H, p2:p2 + W, :]
 
     def stencilGradient(self, W, Y, reduceDim=True):
+        G = cudnnProduct(self, "JthetaTmv", W, Y) if reduceDim else None
+        if G is not None:
+            return G
         k1, k2, cin, cout = self.sK
         N = Y.shape[0]
         Ho, Wo = self.nImgOut()[:2]

@@ -10,19 +10,36 @@ make host/device mixing bugs fail loudly, as they would on a real GPU:
 * Reductions return 0-d device arrays (as CuPy), not NumPy scalars.
 * Explicit transfers are allowed: ``fakedevice.asarray(host)`` (host to device) and
   ``device_array.get()`` / ``fakedevice.asnumpy(device_array)`` (device to host).
+* Inside :func:`transferLog` every transfer is recorded, and with
+  ``forbidToHost=True`` every device-to-host transfer (``get``, ``asnumpy``,
+  ``float(a)``, ``int(a)``, ``bool(a)``, ``a.item()``, ``a.tolist()``: on a GPU each one
+  waits for the device) raises :class:`HostTransferError` where it happens. This is
+  how the tests prove that code runs on the device without host round-trips.
+* cuDNN: :data:`cudnnModules` names NumPy-backed stand-ins of CuPy's ``cupy.cuda.cudnn``
+  and ``cupyx.cudnn`` (:mod:`meganet.testing.fakecudnnlib`,
+  :mod:`meganet.testing.fakecudnn`), so the convolutions' cuDNN path runs here too.
 
 Select it with ``MEGANET_DEVICE_MODULE=meganet.testing.fakedevice``; then
 ``useGPU=True`` elements compute through it.
 """
+import contextlib
 import sys
+import traceback
 import types
 
 import numpy
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-__all__ = ["ndarray", "asnumpy", "get_array_module", "is_available"]
+__all__ = ["ndarray", "asnumpy", "get_array_module", "is_available", "transferLog",
+           "TransferLog", "HostTransferError", "cudnnModules"]
 
 _ALLOW_HOST = {"asarray", "array", "asanyarray", "ascontiguousarray", "asfortranarray"}
+
+#: the stand-ins of ``cupy.cuda.cudnn`` and ``cupyx.cudnn`` (low-level library, API)
+cudnnModules = ("meganet.testing.fakecudnnlib", "meganet.testing.fakecudnn")
+
+#: ndarray methods that copy to the host (proxied to NumPy by ``__getattr__``)
+_TO_HOST_METHODS = {"item", "tolist", "tobytes", "tofile", "dump", "dumps"}
 
 
 class DeviceMixingError(TypeError):
@@ -35,11 +52,93 @@ def _hostError(where):
         "with xp.asarray(...) (as CuPy requires)")
 
 
+class HostTransferError(Exception):
+    """Raised inside ``transferLog(forbidToHost=True)`` when data leaves the device."""
+
+
+class TransferLog:
+    """The transfers recorded by :func:`transferLog`.
+
+    Attributes
+    ----------
+    toHost, toDevice : list of str
+        One entry per transfer: what transferred it (e.g. ``'ndarray.get'``,
+        ``'float(ndarray)'``, ``'fakedevice.asarray'``) and the caller's source line.
+    forbidToHost : bool
+        Whether device-to-host transfers raise :class:`HostTransferError`.
+    """
+
+    def __init__(self, forbidToHost):
+        self.forbidToHost = bool(forbidToHost)
+        self.toHost = []
+        self.toDevice = []
+
+
+_logs = []
+
+
+def _caller():
+    """``file:line`` of the first frame outside this module."""
+    for frame in reversed(traceback.extract_stack()[:-2]):
+        if frame.filename != __file__:
+            return f"{frame.filename}:{frame.lineno}"
+    return "?"
+
+
+def _recordTransfer(direction, what):
+    """Record a transfer in the active logs; raise if a log forbids it."""
+    if not _logs:
+        return
+    entry = f"{what} at {_caller()}"
+    for log in _logs:
+        getattr(log, direction).append(entry)
+    if direction == "toHost" and any(log.forbidToHost for log in _logs):
+        raise HostTransferError(
+            f"device-to-host transfer inside transferLog(forbidToHost=True): {entry}")
+
+
+@contextlib.contextmanager
+def transferLog(forbidToHost=False):
+    """Record the host/device transfers made inside the ``with`` block.
+
+    Parameters
+    ----------
+    forbidToHost : bool
+        Raise :class:`HostTransferError` at the first device-to-host transfer
+        (``get``, ``asnumpy``, ``float``/``int``/``bool``/``complex`` of a device array,
+        ``item``, ``tolist``, ...), with the offending source line in the message.
+
+    Yields
+    ------
+    log : TransferLog
+        ``log.toHost`` and ``log.toDevice`` list the transfers (host-to-device: a
+        ``numpy.ndarray`` passed to ``asarray``/``array``/..., assigned into or used to
+        index a device array).
+
+    Examples
+    --------
+    >>> import numpy
+    >>> from meganet.testing import fakedevice as fd
+    >>> a = fd.asarray(numpy.arange(3.0))
+    >>> with fd.transferLog() as log:
+    ...     s = float(fd.sum(a))
+    >>> len(log.toHost)
+    1
+    """
+    log = TransferLog(forbidToHost)
+    _logs.append(log)
+    try:
+        yield log
+    finally:
+        _logs.remove(log)
+
+
 def _unwrap(obj, where, allowHost=False):
     if isinstance(obj, ndarray):
         return obj._a
     if isinstance(obj, numpy.ndarray):
         if allowHost:
+            _recordTransfer("toDevice", where)
             return obj
         raise _hostError(where)
     if isinstance(obj, (list, tuple)):
@@ -78,6 +177,7 @@ class ndarray(NDArrayOperatorsMixin):
     # -- explicit transfers ------------------------------------------------------------
     def get(self):
         """Copy to the host (as ``cupy.ndarray.get``)."""
+        _recordTransfer("toHost", "ndarray.get")
         return self._a.copy()
 
     # -- refusal of implicit conversion ------------------------------------------------
@@ -117,6 +217,8 @@ class ndarray(NDArrayOperatorsMixin):
         if callable(attr):
             def method(*args, **kwargs):
                 where = f"ndarray.{name}"
+                if name in _TO_HOST_METHODS:
+                    _recordTransfer("toHost", where)
                 return _wrap(attr(*_unwrap(args, where), **_unwrap(kwargs, where)))
             return method
         return _wrap(attr)
@@ -139,15 +241,19 @@ class ndarray(NDArrayOperatorsMixin):
 
     # -- scalar conversion (synchronising, allowed for size-1 arrays as in CuPy) --------
     def __float__(self):
+        _recordTransfer("toHost", "float(ndarray)")
         return float(self._a)
 
     def __int__(self):
+        _recordTransfer("toHost", "int(ndarray)")
         return int(self._a)
 
     def __bool__(self):
+        _recordTransfer("toHost", "bool(ndarray)")
         return bool(self._a)
 
     def __complex__(self):
+        _recordTransfer("toHost", "complex(ndarray)")
         return complex(self._a)
 
     def __repr__(self):
@@ -169,7 +275,8 @@ class ndarray(NDArrayOperatorsMixin):
 def asnumpy(a):
     """Copy a device array to the host (``cupy.asnumpy``)."""
     if isinstance(a, ndarray):
-        return a.get()
+        _recordTransfer("toHost", "fakedevice.asnumpy")
+        return a._a.copy()
     return numpy.asarray(a)
 
 
