@@ -363,7 +363,11 @@ class AbstractMeganetElement(BackendMixin):
                     raise ValueError(
                         f"{where}: {name} must be a flat 1-D array of length nTheta={nth}; "
                         f"got shape {fmtShape(v.shape)}")
-                if name == "theta" and methodName == "forwardProp" and v.size:
+                # on the device this check would wait for the device and read back a
+                # flag (a host round-trip per call); there a non-finite theta shows as a
+                # non-finite objective or gradient, which the optimizers check
+                if (name == "theta" and methodName == "forwardProp" and v.size
+                        and not isDeviceArray(v)):
                     if not bool(self._xp.isfinite(v).all()):
                         raise ValueError(f"{where}: theta contains non-finite values (NaN or Inf)")
             elif name in _IN_ARGS:

@@ -48,7 +48,9 @@ def setValidation(flag):
     ----------
     flag : bool
         True (default of the package): public protocol calls check their array
-        arguments (backend, dtype, shape, finite ``theta``). False: no checks.
+        arguments (backend, dtype, shape, finite ``theta`` on the host; on the device that
+        check would cost a host round-trip per call and is left to the optimizers' checks
+        of the objective and gradient). False: no checks.
 
     Returns
     -------
