@@ -297,6 +297,17 @@ def test_load_mat_meganet_m_results(tmp_path, rng):
     assert mg.load_mat(tmp_path / "res3.mat", net=img)[1] is None
 
 
+def test_load_mat_meganet_m_on_the_device(tmp_path, device, rng):
+    from scipy.io import savemat
+    net = mg.NN([mg.SingleLayer(mg.Dense((2, 3), useGPU=True, precision="single"))])
+    th, W_m = rng.standard_normal(6), rng.standard_normal(2 * 3)
+    savemat(tmp_path / "g.mat", {"theta": th[:, None], "W": W_m[:, None]})
+    theta, W, _ = mg.load_mat(tmp_path / "g.mat", net=net)
+    for v in (theta, W):
+        assert isinstance(v, net.xp.ndarray) and v.dtype == np.float32
+    np.testing.assert_array_equal(toHost(W), mg.WFromMatlab(W_m, (2,)).astype(np.float32))
+
+
 def test_load_mat_meganet_m_errors(tmp_path):
     from scipy.io import savemat
     net = _denseNet()

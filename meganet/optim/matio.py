@@ -149,7 +149,8 @@ def _loadMatlabResults(path, d, net, sizeFeat, addBias):
     theta = net.thetaFromMatlab(theta_m)
     W = None
     if W_m is not None and W_m.size:
-        W = WFromMatlab(W_m, net.sizeFeatOut() if sizeFeat is None else sizeFeat, addBias)
+        W = net.asArray(WFromMatlab(W_m, net.sizeFeatOut() if sizeFeat is None else sizeFeat,
+                                    addBias))
     return theta, W, _matlabHistory(path, d)
 
 
@@ -175,8 +176,9 @@ def load_mat(path, net=None, sizeFeat=None, addBias=True):
     (theta, W, His)
         With ``net``: ``theta`` (``(net.nTheta(),)``, on the network's backend and precision)
         from the variable ``theta``, or from the first ``net.nThetaMatlab()`` entries of
-        ``xc``; ``W`` (``(nClass * (prod(sizeFeat) + addBias),)``, NumPy) from the variable
-        ``W`` or the rest of ``xc`` (None if there is none); ``His`` a :class:`History`
+        ``xc``; ``W`` (``(nClass * (prod(sizeFeat) + addBias),)``, on the network's backend
+        and precision too) from the variable ``W`` or the rest of ``xc`` (None if there is
+        none); ``His`` a :class:`History`
         from Meganet.m's ``His`` struct (``His.str`` names, ``His.his`` values; None if
         absent).
 
