@@ -124,3 +124,23 @@ def test_normlayer_three_entries_of_meganet_m(doNorm, rng):
 def test_norm_layers_four_entries_ignore_nex():
     assert mg.BatchNormLayer((96, 96, 16, 125), isWeight=1).nTheta() == 32
     assert mg.TVNormLayer((8, 8, 4, 10), isWeight=1).sizeFeatIn() == (8, 8, 4)
+
+
+# ---------------------------------------------------------------- objectives: 'useGPU', 'precision'
+@pytest.mark.parametrize("cls", ["DnnObjFctn", "DnnBatchObjFctn"])
+def test_objective_backend_options(cls, device, rng):
+    """Meganet.m's dnnObjFctn(..., 'useGPU', g, 'precision', p) sets the network's and the
+    regularizers' backend."""
+    net = mg.NN([mg.SingleLayer(mg.Dense((3, 4)))])
+    regTheta, regW = mg.TikhonovReg(mg.opEye(net.nTheta()), 1e-3), mg.TikhonovReg(None, 1e-3)
+    Y, C = rng.standard_normal((6, 4)), np.eye(2)[rng.integers(0, 2, 6)]
+    fctn = getattr(mg, cls)(net, regTheta, mg.SoftmaxLoss(), regW, Y, C, useGPU=True,
+                            precision="single")
+    for part in (net, regTheta, regW):
+        assert part.useGPU and part.precision == "single"
+    x = net.asArray(np.concatenate([toHost(net.initTheta(rng=1)), np.zeros(2 * 4)]))
+    Jc, _, dJ = fctn(x, None)[:3]
+    assert isinstance(dJ, net.xp.ndarray) and dJ.dtype == np.float32 and np.isfinite(float(toHost(Jc)))
+    # None keeps the network's settings
+    mg.DnnObjFctn(net, regTheta, mg.SoftmaxLoss(), regW, Y, C)
+    assert net.useGPU and net.precision == "single"
