@@ -59,12 +59,20 @@ def historyEntries(loss, lossPara, regs):
 class DnnObjective:
     """Base of DnnObjFctn and DnnBatchObjFctn (see the module docstring)."""
 
-    def __init__(self, net, pRegTheta, pLoss, pRegW, Y, C, batchSize=numpy.inf, dataAugment=None):
+    def __init__(self, net, pRegTheta, pLoss, pRegW, Y, C, batchSize=numpy.inf, dataAugment=None,
+                 useGPU=None, precision=None):
         name = type(self).__name__
         self.net = net
         self.pRegTheta = pRegTheta
         self.pLoss = pLoss
         self.pRegW = pRegW
+        # Meganet.m's options: the backend of the network and the regularizers (the data
+        # chunks are moved to the network's backend when used)
+        for part in (net, pRegTheta, pRegW):
+            if part is not None and useGPU is not None:
+                part.useGPU = useGPU
+            if part is not None and precision is not None:
+                part.precision = precision
         if not isArray(Y):
             raise TypeError(f"{name}: Y must be an array (NumPy or device); got {type(Y).__name__}")
         if Y.dtype.kind != "f":

@@ -31,10 +31,13 @@ class DnnBatchObjFctn(DnnObjective):
         every evaluation that computes a gradient -- the training mini-batches -- and not to
         value-only evaluations (history, validation). E.g.
         ``lambda Y: mg.randomCrop(mg.randomFlip(Y, 0.5, rng), 4, rng)``.
+    useGPU, precision : optional
+        As :class:`~meganet.objectives.DnnObjFctn`.
     """
 
-    def __init__(self, net, pRegTheta, pLoss, pRegW, Y, C, batchSize=10, dataAugment=None):
+    def __init__(self, net, pRegTheta, pLoss, pRegW, Y, C, batchSize=10, dataAugment=None,
+                 useGPU=None, precision=None):
         super().__init__(net, pRegTheta, pLoss, pRegW, Y, C, batchSize=batchSize,
-                         dataAugment=dataAugment)
+                         dataAugment=dataAugment, useGPU=useGPU, precision=precision)
 
 

@@ -23,7 +23,11 @@ class DnnObjFctn(DnnObjective):
         backend and precision when used.
     C : array, shape (N, nClass) or (N,)
         Targets (one-hot rows or class indices, as the loss accepts).
+    useGPU, precision : optional
+        Meganet.m's options: set on the network and the regularizers (as Meganet.m's
+        setters do); None keeps theirs. The data stay where they are; each chunk is moved
+        to the network's backend and precision when used.
     """
 
-    def __init__(self, net, pRegTheta, pLoss, pRegW, Y, C):
-        super().__init__(net, pRegTheta, pLoss, pRegW, Y, C)
+    def __init__(self, net, pRegTheta, pLoss, pRegW, Y, C, useGPU=None, precision=None):
+        super().__init__(net, pRegTheta, pLoss, pRegW, Y, C, useGPU=useGPU, precision=precision)

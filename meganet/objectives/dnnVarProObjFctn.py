@@ -55,11 +55,13 @@ class DnnVarProObjFctn(DnnObjective):
     maxInnerIter : int, default 50
     gnHessian : bool, default False
         Also return the Gauss-Newton Hessian ``H`` and ``PC = None``.
+    useGPU, precision : optional
+        As :class:`~meganet.objectives.DnnObjFctn`.
     """
 
     def __init__(self, net, pRegTheta, pLoss, pRegW, optClass, Y, C, nW, innerTol=None,
-                 maxInnerIter=50, gnHessian=False):
-        super().__init__(net, pRegTheta, pLoss, pRegW, Y, C)
+                 maxInnerIter=50, gnHessian=False, useGPU=None, precision=None):
+        super().__init__(net, pRegTheta, pLoss, pRegW, Y, C, useGPU=useGPU, precision=precision)
         if not isinstance(pRegW, TikhonovReg) or not float(numpy.min(pRegW.alpha)) > 0:
             raise ValueError("DnnVarProObjFctn: pRegW must be a TikhonovReg with alpha > 0 (it makes "
                              f"the inner problem strictly convex); got {pRegW!r}")
