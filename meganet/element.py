@@ -43,6 +43,7 @@ import inspect
 import numpy
 
 from .backend import BackendMixin, asArray, checkPrecision, checkUseGPU, getArrayModule, isDeviceArray
+from .columnMajor import matlabVector
 from .validation import (checkBackendArray, checkFeatures, enterProtocolCall, exitProtocolCall,
                          fmtShape)
 
@@ -375,6 +376,92 @@ class AbstractMeganetElement(BackendMixin):
         return (f"{type(self).__name__}(sizeFeatIn={tuple(self.sizeFeatIn())}, "
                 f"sizeFeatOut={tuple(self.sizeFeatOut())}, nTheta={self.nTheta()}, "
                 f"useGPU={self._useGPU}, precision={self._precision!r})")
+
+    # ------------------------------------------------------------------ Meganet.m layout
+    def nThetaMatlab(self):
+        """Number of weights of the same element in Meganet.m (``numel(theta)`` there).
+
+        Equals :meth:`nTheta` except where Meganet.m parameterises a part differently
+        (``getDenseAntiSym``: ``n (n - 1)`` weights there, ``n^2`` here).
+        """
+        parts = self._matlabParts()
+        if parts is None:
+            return self.nTheta()
+        return sum(n if el is None else el.nThetaMatlab() for el, n in parts)
+
+    def thetaFromMatlab(self, theta_m):
+        """Weights in this element's order from Meganet.m's ``theta(:)`` of the same element.
+
+        Parameters
+        ----------
+        theta_m : array, shape (nThetaMatlab(),), (nThetaMatlab(), 1) or (1, nThetaMatlab())
+            The column vector Meganet.m holds for the element built with the same arguments.
+
+        Returns
+        -------
+        array, shape (nTheta(),)
+            On the element's backend, in its precision.
+
+        Raises
+        ------
+        ValueError
+            ``theta_m`` is not a vector of length ``nThetaMatlab()``.
+
+        See docs/porting.md ("Converting weights and features") for the rules: kernels are
+        reordered from column-major, composites convert part by part, vectors of scalars
+        (biases, normalization weights) are kept.
+        """
+        th = matlabVector(f"{type(self).__name__}.thetaFromMatlab", "theta_m", theta_m,
+                          self.nThetaMatlab())
+        return self._thetaFromMatlab(self.asArray(th))
+
+    def thetaToMatlab(self, theta):
+        """Meganet.m's ``theta(:)`` for the same element; the inverse of :meth:`thetaFromMatlab`.
+
+        Parameters
+        ----------
+        theta : array, shape (nTheta(),) (or an (n, 1) / (1, n) vector)
+
+        Returns
+        -------
+        array, shape (nThetaMatlab(),)
+            On the element's backend, in its precision (``meganet.toHost`` copies it to NumPy).
+        """
+        th = matlabVector(f"{type(self).__name__}.thetaToMatlab", "theta", theta, self.nTheta())
+        return self._thetaToMatlab(self.asArray(th))
+
+    def _matlabParts(self):
+        """Consecutive parts of ``theta`` for the layout conversion, or None (same layout).
+
+        A list of ``(child, n)``: ``child`` an element converting its ``n`` weights (``n`` its
+        ``nTheta()``), or None for ``n`` weights whose order is the same in Meganet.m (biases,
+        per-channel scales).
+        """
+        return None
+
+    def _convertParts(self, th, toMatlab):
+        parts = self._matlabParts()
+        if parts is None:
+            return th.copy()
+        out, pos = [], 0
+        for el, n in parts:
+            m = n if el is None else (n if toMatlab else el.nThetaMatlab())
+            seg = th[pos:pos + m]
+            pos += m
+            if el is not None:
+                seg = el._thetaToMatlab(seg) if toMatlab else el._thetaFromMatlab(seg)
+            out.append(seg)
+        if not out:
+            return th.copy()
+        return self.xp.concatenate(out)
+
+    def _thetaFromMatlab(self, th):
+        """Conversion of a validated flat ``th`` (Meganet.m's order) to ours."""
+        return self._convertParts(th, False)
+
+    def _thetaToMatlab(self, th):
+        """Conversion of a validated flat ``th`` (our order) to Meganet.m's."""
+        return self._convertParts(th, True)
 
 
 def _stateEntries(root):

@@ -150,3 +150,6 @@ class ChainBase(AbstractMeganetElement):
     def prolongateConvStencils(self, theta):
         """Every element's ``prolongateConvStencils`` (finer images), concatenated."""
         return self._map(theta, "prolongateConvStencils")
+
+    def _matlabParts(self):
+        return [(el, el.nTheta()) for el in self._elements()]

@@ -329,6 +329,21 @@ class TimeSteppingBlock(TimeBasisMixin, AbstractMeganetElement):
         """
         return self._prolongateUniform(theta)
 
+    # ------------------------------------------------------------------ Meganet.m layout
+    def _matlabParts(self):
+        """Per time coefficient (contiguous chunks in both layouts) the children's parts."""
+        parts, m = [], self._nThetaStep()
+        for _ in range(self.nCoeff()):
+            pos = 0
+            for child, start, stop in self._stepParts():
+                if start > pos:
+                    parts.append((None, start - pos))
+                parts.append((child, stop - start))
+                pos = stop
+            if pos < m:
+                parts.append((None, m - pos))
+        return parts
+
 
 class LayerSteppingBlock(TimeSteppingBlock):
     """A :class:`TimeSteppingBlock` that steps one layer ``F(Theta_j, .)`` (``self.layer``).

@@ -14,6 +14,7 @@ Subclasses implement ``Amv``, ``ATmv``, ``JthetaTmv`` and the sizes; kernels tha
 linear in ``theta`` (an offset, products of weights) override ``Jthetamv`` and ``JthetaATmv``.
 """
 from ..backend import getArrayModuleOf
+from ..columnMajor import fromColumnMajor, toColumnMajor
 from ..element import AbstractMeganetElement
 from ..linops.linearOperator import LinearOperator
 
@@ -122,3 +123,18 @@ class AbstractKernel(AbstractMeganetElement):
         ``<W, K(dtheta)^T Z> = <K(dtheta) W, Z>``. Used by layers with ``K^T`` (``DoubleSymLayer``).
         """
         return self.ATmv(dtheta, Z)
+
+    # ------------------------------------------------------------------ Meganet.m layout
+    def _matlabShape(self):
+        """Shape of the array whose column-major flattening is Meganet.m's ``theta`` and whose
+        row-major flattening is ours; None if both orders agree (e.g. a parameterisation
+        ``Q``: its columns, the weights, are the same, only its rows are reordered)."""
+        return None
+
+    def _thetaFromMatlab(self, th):
+        shape = self._matlabShape()
+        return th.copy() if shape is None else fromColumnMajor(th, shape)
+
+    def _thetaToMatlab(self, th):
+        shape = self._matlabShape()
+        return th.copy() if shape is None else toColumnMajor(th, shape)

@@ -305,3 +305,9 @@ class ConvKernel(AbstractKernel):
     def _coarseTarget(self, factor):
         """A kernel with the parameterisation used on the grid with mesh size times ``factor``."""
         return self
+
+    # ------------------------------------------------------------------ Meganet.m layout
+    def _matlabShape(self):
+        """``theta`` is ``K(:)`` of the ``k1 x k2 x cin x cout`` stencils in Meganet.m
+        (column-major) and their C-order flattening here (``Q = None``)."""
+        return self.sK if self.Q is None else None

@@ -91,6 +91,37 @@ class Dense(AbstractKernel):
             g = (W[:, :, None] * Y[:, None, :]).reshape(W.shape[0], -1)
         return applyParameterisationT(self.Q, g, reduceDim)
 
+    # ------------------------------------------------------------------ Meganet.m layout
+    def _matlabShape(self):
+        """``theta`` is ``K(:)`` (column-major) in Meganet.m, ``K.ravel()`` here (``Q = None``)."""
+        return self.nK if self.Q is None else None
+
+    def nThetaMatlab(self):
+        n = self.nK[0]
+        return n * (n - 1) if self._antiSym else self.nTheta()
+
+    def _thetaFromMatlab(self, th):
+        if not self._antiSym:
+            return super()._thetaFromMatlab(th)
+        A = self.xp.zeros(self.nK[0] * self.nK[0], dtype=th.dtype)
+        A[self._offDiagonal()] = th
+        return A
+
+    def _thetaToMatlab(self, th):
+        if not self._antiSym:
+            return super()._thetaToMatlab(th)
+        return th[self._offDiagonal()].copy()
+
+    def _offDiagonal(self):
+        """Row-major positions of the off-diagonal entries of ``A``, in column-major order
+        (the order of Meganet.m's weights of ``getDenseAntiSym``)."""
+        n = self.nK[0]
+        idx = numpy.arange(n * n).reshape(n, n).T.reshape(-1)      # column-major order
+        return self.xp.asarray(idx[idx // n != idx % n])
+
+    #: set by :func:`getDenseAntiSym`: ``theta`` holds a full ``A`` (``K = A - A^T - 1e-4 I``)
+    _antiSym = False
+
 
 def getDenseAntiSym(nK, useGPU=False, precision="double"):
     """Dense kernel ``K = A - A^T - 1e-4 I`` (antisymmetric up to a small damping).
@@ -98,6 +129,13 @@ def getDenseAntiSym(nK, useGPU=False, precision="double"):
     ``theta`` holds the entries of ``A`` (``nK[0]**2`` values, C order), so
     ``vec(K) = Q theta + q`` with ``Q = I - P`` (``P`` the transposition permutation)
     and ``q = -1e-4 vec(I)``.
+
+    Meganet.m's ``getDenseAntiSym`` drops the ``n`` columns of ``Q`` that vanish (those of
+    the diagonal of ``A``, which never enters ``K``): its ``theta`` holds the ``n (n - 1)``
+    off-diagonal entries ``A(i, j)``, ``i != j``, in column-major order.
+    ``K.thetaFromMatlab`` puts them in place and sets the diagonal of ``A`` to zero;
+    ``K.thetaToMatlab`` drops the diagonal (the one lossy direction: the kernel ``K(theta)``,
+    hence every output, is unchanged, but a nonzero diagonal of ``A`` comes back as zero).
     """
     nK = tuple(int(v) for v in numpy.atleast_1d(nK))
     n = nK[0]
@@ -106,4 +144,6 @@ def getDenseAntiSym(nK, useGPU=False, precision="double"):
     idx = numpy.arange(n * n).reshape(n, n)
     Q = numpy.eye(n * n) - numpy.eye(n * n)[idx.T.ravel()]
     q = -1e-4 * numpy.eye(n).ravel()
-    return Dense((n, n), Q=Q, q=q, useGPU=useGPU, precision=precision)
+    K = Dense((n, n), Q=Q, q=q, useGPU=useGPU, precision=precision)
+    K._antiSym = True
+    return K

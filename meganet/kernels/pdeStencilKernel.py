@@ -183,3 +183,7 @@ class PDEStencilKernel(ConvKernel):
         """
         return super().coarsen()
 
+    # ------------------------------------------------------------------ Meganet.m layout
+    def _matlabShape(self):
+        """The coefficients ``beta`` of shape ``(9, cin, cout)`` (column-major in MATLAB)."""
+        return (9,) + self.sK[2:]

@@ -65,3 +65,9 @@ class KernelLayer(AbstractMeganetElement):
     def prolongateConvStencils(self, theta):
         """Prolongate the kernels' stencils; other weights unchanged."""
         return self._mapKernels(theta, "prolongateConvStencils")
+
+    def _matlabParts(self):
+        """Kernels and normalization layers convert their weights; biases keep their order."""
+        nb = sum(nBias(B) for B in self._biases())
+        return ([(K, K.nTheta()) for K in self._kernels()] + [(None, nb)]
+                + [(nl, nl.nTheta()) for nl in self._normLayers() if nl is not None])

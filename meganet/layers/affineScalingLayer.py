@@ -2,6 +2,7 @@
 (Meganet.m's ``affineScalingLayer``)."""
 import numpy
 
+from ..columnMajor import fromColumnMajor, toColumnMajor
 from ..element import AbstractMeganetElement
 from ..validation import checkFlags, checkNData, isInt
 
@@ -192,3 +193,18 @@ class AffineScalingLayer(AbstractMeganetElement):
             S = self._scale(parts)
             dY = (W3 * S if S is not None else W3.copy()).reshape(W.shape)
         return dth, dY
+
+    # ------------------------------------------------------------------ Meganet.m layout
+    def _convertPixels(self, th, convert):
+        """``s1``, ``b1`` index the pixels: column-major in Meganet.m for image features."""
+        pix = self.nData[:-1]
+        if not self.isWeight[0] or len(pix) < 2:
+            return th.copy()
+        n = self._dims[0]
+        return self.xp.concatenate([convert(th[:n], pix), convert(th[n:2 * n], pix), th[2 * n:]])
+
+    def _thetaFromMatlab(self, th):
+        return self._convertPixels(th, fromColumnMajor)
+
+    def _thetaToMatlab(self, th):
+        return self._convertPixels(th, toColumnMajor)

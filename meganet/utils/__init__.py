@@ -12,3 +12,10 @@ __all__ = ["checkAdjoint", "checkDerivative", "checkJacobian", "DerivativeCheck"
            "normalizeData"]
 __all__ += ["inter1D", "CheckResult", "ToleranceCheck"]
 __all__ += ["getConfusionMatrix", "classificationResults", "classificationAccuracy"]
+from ..columnMajor import columnMajorPermutation, fromColumnMajor, toColumnMajor
+from .matlabLayout import (WFromMatlab, WToMatlab, featuresFromMatlab, featuresToMatlab,
+                           matrixFromMatlab, matrixToMatlab, thetaFromMatlab, thetaToMatlab)
+
+__all__ += ["thetaFromMatlab", "thetaToMatlab", "featuresFromMatlab", "featuresToMatlab",
+            "matrixFromMatlab", "matrixToMatlab", "WFromMatlab", "WToMatlab",
+            "fromColumnMajor", "toColumnMajor", "columnMajorPermutation"]
