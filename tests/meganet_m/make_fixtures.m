@@ -145,7 +145,16 @@ C.instNormLayer = layer_case(instNormLayer([3 4 2], 'isWeight', 1), randn(3, 4, 
 C.tvNormLayer = layer_case(tvNormLayer([3 4 2], 'isWeight', 1), randn(3, 4, 2, nEx));
 C.tvNormLayer_noWeight = layer_case(tvNormLayer([3 4 2]), randn(3, 4, 2, nEx));
 C.affineScalingLayer = layer_case(affineScalingLayer([6 4 nEx]), randn(6, 4, nEx));
-C.normLayer = layer_case(normLayer([12 2 nEx]), randn(12, 2, nEx));
+C.normLayer = layer_case(normLayer([12 2 1]), randn(12, 2, nEx));
+% nData with the number of examples, as normLayer's help says; its JYmv then
+% divides by prod(nData) (see test_meganet_m_parity.py): store its forward map at
+% Y +- h dY for a finite-difference reference
+L = normLayer([12 2 nEx]);
+S = layer_case(L, randn(12, 2, nEx));
+S.h = 1e-5;
+S.Zplus = forwardProp(L, [], S.Y + S.h * S.dY);
+S.Zminus = forwardProp(L, [], S.Y - S.h * S.dY);
+C.normLayer_nEx = S;
 end
 
 % ---------------------------------------------------------------- integrators
