@@ -128,6 +128,9 @@ BUILDERS = {
         "singleLayer_conv": lambda s: mg.SingleLayer(
             mg.ConvFFT((4, 5), (3, 3, 2, 3)), activation=mg.reluActivation,
             Bin=mg.opCNNBias((4, 5, 3)), normLayer=tvw((4, 5, 3))),
+        "singleLayer_conv_batchNorm": lambda s: mg.SingleLayer(
+            mg.ConvFFT((4, 5), (3, 3, 2, 3)), activation=mg.reluActivation,
+            normLayer=mg.BatchNormLayer((4, 5, 3, 3), isWeight=True)),
         "doubleLayer_dense": lambda s: mg.DoubleLayer(
             mg.Dense((5, 4)), mg.Dense((3, 5)), activation1=mg.tanhActivation,
             activation2=mg.reluActivation, Bin1=matrix(s, "Bin1", (5,)),
@@ -205,27 +208,32 @@ def test_element_matches_meganet_m(group, case):
         assert e < TOL, f"{group}/{case} {q}: relative error {e:.2e} vs Meganet.m"
 
 
+def doubleHamiltonianAdjointError():
+    """Our DoubleHamiltonianNN.JYTmv against the transpose of Meganet.m's JYmv (the
+    Jacobian built column by column from Meganet.m's JYmv, stored in the fixture)."""
+    el, s, errs = elementErrors("integrators", "DoubleHamiltonianNN")
+    theta = mg.thetaFromMatlab(el, vector(s.theta))
+    Y = mg.featuresFromMatlab(s.Y, el.sizeFeatIn())
+    W = mg.featuresFromMatlab(s.W, el.sizeFeatOut())
+    Z, tmp = el.forwardProp(theta, Y)
+    return rel(el.JYTmv(W, theta, Y, tmp), features(s.JYTmv_fromJYmv, el.sizeFeatIn()))
+
+
 def test_doubleHamiltonian_JYTmv_is_the_adjoint_where_meganet_m_is_not():
     """Meganet.m's DoubleHamiltonianNN.JYTmv assigns an update to the wrong variable.
 
-    Its JYTmv differs from the transpose of its own JYmv (built column by column in the
-    fixture); ours equals that transpose.
+    Its JYTmv differs from the transpose of its own JYmv; ours equals that transpose.
     """
     el, s, errs = elementErrors("integrators", "DoubleHamiltonianNN")
-    fin = el.sizeFeatIn()
-    ref = mg.featuresFromMatlab(s.JYTmv_fromJYmv, fin)
-    theta = mg.thetaFromMatlab(el, vector(s.theta))
-    Y = mg.featuresFromMatlab(s.Y, fin)
-    W = mg.featuresFromMatlab(s.W, el.sizeFeatOut())
-    Z, tmp = el.forwardProp(theta, Y)
-    assert rel(el.JYTmv(W, theta, Y, tmp), ref) < TOL
-    assert rel(mg.featuresFromMatlab(s.JYTmv, fin), ref) > 1e-3
+    assert doubleHamiltonianAdjointError() < TOL
+    ref = features(s.JYTmv_fromJYmv, el.sizeFeatIn())
+    assert rel(features(s.JYTmv, el.sizeFeatIn()), ref) > 1e-3
     assert errs["JYTmv"] > 1e-3
 
 
-def test_conv2d_matches_convFFT_on_interior_pixels():
-    """Meganet.m's convMCN needs MatConvNet; its convFFT is periodic, our Conv2D pads
-    with zeros: the two agree where the 3x3 stencil does not reach the boundary."""
+def conv2dInteriorErrors():
+    """Our Conv2D (zero padding) against Meganet.m's convFFT (periodic) where the 3x3
+    stencil does not reach the boundary (Meganet.m's convMCN needs MatConvNet)."""
     s = fixture("kernels")["convFFT"]
     K = mg.Conv2D((5, 6), (3, 3, 2, 3))
     theta = mg.thetaFromMatlab(K, vector(s.theta))
@@ -233,14 +241,22 @@ def test_conv2d_matches_convFFT_on_interior_pixels():
     Y = mg.featuresFromMatlab(s.Y, K.sizeFeatIn())
     dY = mg.featuresFromMatlab(s.dY, K.sizeFeatIn())
     inner = (slice(None), slice(1, -1), slice(1, -1))
-    for ours, ref in [(K.Amv(theta, Y), s.Z), (K.Jthetamv(dtheta, theta, Y), s.Jthetamv),
-                      (K.Amv(theta, dY), s.JYmv)]:
-        ref = mg.featuresFromMatlab(ref, K.sizeFeatOut())
-        assert rel(ours[inner], ref[inner]) < TOL
+    errs = {}
+    for q, ours, ref in [("Z", K.Amv(theta, Y), s.Z),
+                         ("Jthetamv", K.Jthetamv(dtheta, theta, Y), s.Jthetamv),
+                         ("JYmv", K.Amv(theta, dY), s.JYmv)]:
+        ref = features(ref, K.sizeFeatOut())
+        errs[q] = rel(ours[inner], ref[inner])
+    return errs
+
+
+def test_conv2d_matches_convFFT_on_interior_pixels():
+    for q, e in conv2dInteriorErrors().items():
+        assert e < TOL, f"Conv2D vs convFFT {q}: relative error {e:.2e}"
 
 
 def test_normLayer_with_nEx_in_nData_differs_from_meganet_m_derivative():
-    """Meganet.m's ``normLayer([nPix nC nEx])`` (as its docs say to call it) computes
+    """Meganet.m's ``normLayer([nPix nC nEx])`` (as its help says to call it) computes
     ``nex = numel(dY) / prod(nData) = 1`` in JYmv and normalizes the wrong entries
     together: its JYmv is not the derivative of its own forward map. Ours is (checked
     with Meganet.m's forward map at ``Y +- h dY``, stored in the fixture)."""
@@ -253,3 +269,252 @@ def test_normLayer_with_nEx_in_nData_differs_from_meganet_m_derivative():
     assert rel(el.JYmv(dY, numpy.zeros(0), Y, tmp), fd) < 1e-7
     assert rel(features(s.JYmv, el.sizeFeatOut()), fd) > 1e-2
     assert errs["JYmv"] > 1e-2
+
+
+# ------------------------------------------------------------------------------ operators
+def linopErrors():
+    """opCNNBias, opPool and opTimeDer: ``A x`` and ``A^T z`` against Meganet.m's."""
+    f = fixture("linops")
+    errs = {}
+    s = f["opCNNBias"]
+    A = mg.opCNNBias((4, 5, 3))
+    # A theta: one bias per channel broadcast over the pixels (Meganet.m: a 1x1x3 array)
+    errs["opCNNBias", "Ax"] = rel(numpy.broadcast_to(A @ vector(s.x), (4, 5, 3))[0, 0],
+                                  vector(s.Ax))
+    # the adjoint of a batch: Meganet.m returns one column per example, ours their sum
+    z = mg.featuresFromMatlab(s.z, (4, 5, 3))
+    errs["opCNNBias", "ATz (sum of Meganet.m's columns)"] = rel(
+        A.ATmv(z), numpy.asarray(s.ATz).sum(axis=1))
+    s = f["opPool"]
+    A = mg.opPool((4, 4, 2), 2)
+    errs["opPool", "Ax"] = rel(A @ mg.featuresFromMatlab(s.x, (4, 4, 2)),
+                               mg.featuresFromMatlab(s.Ax, (2, 2, 2)))
+    errs["opPool", "ATz"] = rel(A.ATmv(mg.featuresFromMatlab(s.z, (2, 2, 2))),
+                                mg.featuresFromMatlab(s.ATz, (4, 4, 2)))
+    s = f["opTimeDer"]
+    A = mg.opTimeDer(12, 4, 0.5)
+    errs["opTimeDer", "Ax"] = rel(A @ vector(s.x), vector(s.Ax))
+    errs["opTimeDer", "ATz"] = rel(A.ATmv(vector(s.z)), vector(s.ATz))
+    return errs
+
+
+def test_linops_match_meganet_m():
+    for k, e in linopErrors().items():
+        assert e < TOL, f"{k}: relative error {e:.2e}"
+
+
+def test_opCNNBias_adjoint_sums_over_the_batch():
+    """Documented difference: Meganet.m's opCNNBias' applied to a batch keeps one column
+    per example; ours sums them (the adjoint of broadcasting one bias to every example)."""
+    s = fixture("linops")["opCNNBias"]
+    assert numpy.asarray(s.ATz).shape == (3, 3)
+    A = mg.opCNNBias((4, 5, 3))
+    assert A.ATmv(mg.featuresFromMatlab(s.z, (4, 5, 3))).shape == (3,)
+
+
+# ------------------------------------------------------------------------------ losses
+LOSSES = {"softmaxLoss": mg.SoftmaxLoss, "regressionLoss": mg.RegressionLoss}
+
+
+def lossErrors(name):
+    s = fixture("losses")[name]
+    loss = LOSSES[name]()
+    nf = numpy.asarray(s.Y).shape[0]
+    Wconv = functools.partial(mg.WFromMatlab, sizeFeat=(nf,), addBias=True)
+    W = Wconv(vector(s.W))
+    Y = mg.featuresFromMatlab(s.Y, (nf,))
+    C = numpy.ascontiguousarray(numpy.asarray(s.C, dtype=numpy.float64).T)
+    F, para, dWF, d2WF, dYF, d2YF = loss.getMisfit(W, Y, C)
+    para_m = vector(s.para)
+    errs = {"F": rel(F, scalar(s.F)),
+            "dWF": rel(dWF, Wconv(vector(s.dWF))),
+            "dYF": rel(dYF, features(vector(s.dYF), (nf,))),
+            "d2WF v": rel(d2WF @ Wconv(vector(s.vW)), Wconv(vector(s.d2WF_vW))),
+            "d2YF v": rel(d2YF @ features(vector(s.vY), (nf,)),
+                          features(vector(s.d2YF_vY), (nf,)))}
+    N = Y.shape[0]
+    if name == "regressionLoss":
+        # documented difference: Meganet.m's para holds the mean loss, ours the sum
+        errs["para (ours = N x Meganet.m's mean)"] = rel(
+            numpy.asarray(para)[[0, 1]], [N * para_m[0], para_m[1]])
+    else:
+        errs["para"] = rel(para, para_m)
+    return errs
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_loss_matches_meganet_m(name):
+    for q, e in lossErrors(name).items():
+        assert e < TOL, f"{name} {q}: relative error {e:.2e}"
+
+
+# ------------------------------------------------------------------------------ regularizers
+def regularizers(s):
+    f = fixture("regularizers")
+    xref = vector(f["tikhonovReg"].xref)
+    D = vector(f["l2Reg"].D)
+    return {
+        "tikhonovReg": mg.TikhonovReg(mg.opTimeDer(24, 4, 0.5), alpha=0.3, xref=xref),
+        "l2Reg": mg.L2Reg(mg.opTimeDer(24, 4, 0.5), alpha=(0.3, 0.2), xref=xref,
+                          B2=mg.opDiag(D)),
+        "l1Reg": mg.L1Reg(mg.opTimeDer(24, 4, 0.5), alpha=(0.3, 0.2), xref=xref,
+                          B2=mg.opDiag(D)),
+        "blockReg": mg.BlockReg([mg.TikhonovReg(mg.opTimeDer(12, 4, 1.0), alpha=0.1),
+                                 mg.L1Reg(mg.opTimeDer(12, 4, 1.0), alpha=(0.3, 0.2),
+                                          B2=mg.opEye(12))]),
+    }
+
+
+def regularizerErrors(name):
+    s = fixture("regularizers")[name]
+    R = regularizers(s)[name]
+    # the regularizers act on the flat theta of a block with nt steps, per-step chunks
+    # contiguous: the same order in Meganet.m and here
+    Sc, para, dS, d2S = R.regularizer(vector(s.x))
+    return {"S": rel(Sc, scalar(s.Sc)), "dS": rel(dS, vector(s.dS)),
+            "d2S v": rel(d2S @ vector(s.v), vector(s.d2S_v))}
+
+
+@pytest.mark.parametrize("name", ["tikhonovReg", "l2Reg", "l1Reg", "blockReg"])
+def test_regularizer_matches_meganet_m(name):
+    for q, e in regularizerErrors(name).items():
+        assert e < TOL, f"{name} {q}: relative error {e:.2e}"
+
+
+# ------------------------------------------------------------------------------ objective
+def objectiveSetup(s, batchSize):
+    """The objective of make_fixtures.m's objective_setup, here; and x converters."""
+    net = smallMeganet()
+    nth = net.nTheta()
+    fout = net.sizeFeatOut()
+    D = mg.thetaFromMatlab(net, vector(s.DTheta))    # a diagonal over theta's entries
+    pRegTh = mg.TikhonovReg(mg.opDiag(D), alpha=1e-2)
+    nW = 3 * (math.prod(fout) + 1)
+    pRegW = mg.TikhonovReg(mg.opEye(nW), alpha=1e-3)
+    Y = mg.featuresFromMatlab(s.Y, net.sizeFeatIn())
+    C = numpy.ascontiguousarray(numpy.asarray(s.C, dtype=numpy.float64).T)
+    fctn = mg.DnnBatchObjFctn(net, pRegTh, mg.SoftmaxLoss(), pRegW, Y, C, batchSize=batchSize)
+
+    def xFromMatlab(x_m):
+        x_m = vector(x_m)
+        return numpy.concatenate([mg.thetaFromMatlab(net, x_m[:nth]),
+                                  mg.WFromMatlab(x_m[nth:], fout, True)])
+    return fctn, xFromMatlab, nth
+
+
+def objectiveErrors(case):
+    s = fixture("objective")[case]
+    fctn, xconv, nth = objectiveSetup(s, int(scalar(s.batchSize)))
+    idx = None if numpy.size(s.idx) == 0 else vector(s.idx).astype(int) - 1
+    Jc, para, dJ, H, PC = fctn(xconv(s.x), idx)
+    errs = {"J": rel(Jc, scalar(s.Jc)), "F": rel(para["F"], scalar(s.F)),
+            "R(theta)": rel(para["Rtheta"], scalar(s.Rth)), "R(W)": rel(para["RW"], scalar(s.RW)),
+            "dJ": rel(dJ, xconv(s.dJ))}
+    Hv, Hv_m = H @ xconv(s.v), xconv(s.Hv)
+    if case == "twoChunks":
+        # documented difference: Meganet.m's Gauss-Newton Hessian of theta comes from its
+        # last chunk only; ours sums all chunks, i.e. equals the one-chunk Hessian
+        Hv_m = xconv(fixture("objective")["oneChunk"].Hv)
+        errs["Hv (vs Meganet.m with one chunk)"] = rel(Hv, Hv_m)
+        errs["Hv W-block (vs Meganet.m with two chunks)"] = rel(Hv[nth:], xconv(s.Hv)[nth:])
+    else:
+        errs["Hv"] = rel(Hv, Hv_m)
+    return errs
+
+
+@pytest.mark.parametrize("case", ["oneChunk", "twoChunks", "subset"])
+def test_dnnBatchObjFctn_matches_meganet_m(case):
+    for q, e in objectiveErrors(case).items():
+        assert e < TOL, f"dnnBatchObjFctn {case} {q}: relative error {e:.2e}"
+
+
+def test_dnnBatchObjFctn_meganet_m_hessian_uses_the_last_chunk_only():
+    """Meganet.m's Hessian of theta with two chunks differs from its one-chunk Hessian
+    (it keeps the last chunk's Gauss-Newton term); the W block and the gradient agree."""
+    f = fixture("objective")
+    one, two = f["oneChunk"], f["twoChunks"]
+    _, xconv, nth = objectiveSetup(one, 10)
+    Hv1, Hv2 = xconv(one.Hv), xconv(two.Hv)
+    assert rel(Hv2[:nth], Hv1[:nth]) > 1e-3
+    assert rel(Hv2[nth:], Hv1[nth:]) < TOL
+    assert rel(vector(two.dJ), vector(one.dJ)) < TOL
+
+
+# ------------------------------------------------------------------------------ sgd
+class FixedOrder(numpy.random.Generator):
+    """A generator whose ``permutation`` hands out given permutations in turn (the
+    per-epoch example orders that Meganet.m's sgd used, stored in the fixture)."""
+
+    def __init__(self, perms):
+        super().__init__(numpy.random.PCG64(0))
+        self._perms = [numpy.asarray(p, dtype=numpy.int64) for p in perms]
+
+    def permutation(self, x):
+        p = self._perms.pop(0)
+        assert p.size == x, f"the stored permutation has {p.size} entries; SGD asked for {x}"
+        return p.copy()
+
+
+def sgdRun(case):
+    s = fixture("sgd")[case]
+    fctn, xconv, nth = objectiveSetup(s, 100)
+    perms = numpy.asarray(s.perms, dtype=numpy.int64) - 1
+    opt = mg.SGD(maxEpochs=int(scalar(s.maxEpochs)), miniBatch=int(scalar(s.miniBatch)),
+                 learningRate=scalar(s.learningRate), momentum=scalar(s.momentum),
+                 nesterov=bool(scalar(s.nesterov)), ADAM=bool(scalar(s.ADAM)),
+                 rng=FixedOrder(perms), progress=False)
+    x, His, _ = opt.solve(fctn, xconv(s.x0))
+    return s, fctn, xconv, perms, x, His
+
+
+def adamReference(fctn, x, perms, miniBatch, lr, beta1, epochBias):
+    """ADAM as Meganet.m's sgd writes it; ``epochBias``: bias correction with the epoch
+    count (Meganet.m) instead of the iteration count (meganet)."""
+    m = numpy.zeros_like(x)
+    v = numpy.zeros_like(x)
+    t = 0
+    for epoch, p in enumerate(perms, start=1):
+        for k in range(len(p) // miniBatch):
+            t += 1
+            g = fctn(x, p[k * miniBatch:(k + 1) * miniBatch])[2]
+            m = beta1 * m + (1 - beta1) * g
+            v = 0.999 * v + 0.001 * g * g
+            c = epoch if epochBias else t
+            x = x - lr * (m / (1 - beta1 ** c)) / numpy.sqrt(v / (1 - 0.999 ** c) + 1e-8)
+    return x
+
+
+def sgdErrors(case):
+    s, fctn, xconv, perms, x, His = sgdRun(case)
+    his_m = numpy.asarray(s.his)
+    his = numpy.asarray(His.his)
+    errs = {}
+    if case == "adamTwoBatches":
+        # documented difference: Meganet.m's ADAM corrects the bias with the epoch count.
+        # Its iterate is reproduced by the reference loop with that correction; ours is
+        # the same loop with the iteration count.
+        args = (fctn, xconv(s.x0), perms, int(scalar(s.miniBatch)), scalar(s.learningRate),
+                scalar(s.momentum))
+        errs["x (Meganet.m's formula vs Meganet.m)"] = rel(adamReference(*args, True), xconv(s.x))
+        errs["x (ours vs iteration-count formula)"] = rel(x, adamReference(*args, False))
+        return errs
+    errs["x"] = rel(x, xconv(s.x))
+    # His: epoch, J, |x - xOld|, lr, work units (Meganet.m's column 6 is the time), then
+    # the objective's loss, accuracy, R(theta), alpha, R(W), alpha
+    cols = [0, 1, 2, 3, 4] + list(range(6, his_m.shape[1]))
+    names = [His.names[j] for j in cols]
+    errs["His (" + ", ".join(names) + ")"] = rel(his[:, cols], his_m[:, cols])
+    return errs
+
+
+@pytest.mark.parametrize("case", ["momentum", "nesterov", "adamOneBatch", "adamTwoBatches"])
+def test_sgd_matches_meganet_m(case):
+    for q, e in sgdErrors(case).items():
+        assert e < TOL, f"sgd {case} {q}: relative error {e:.2e}"
+
+
+def test_sgd_adam_bias_correction_differs_from_meganet_m():
+    """With two mini-batches per epoch, our ADAM iterate differs from Meganet.m's (the
+    bias correction uses the iteration count here, the epoch count there)."""
+    s, fctn, xconv, perms, x, His = sgdRun("adamTwoBatches")
+    assert rel(x, xconv(s.x)) > 1e-4

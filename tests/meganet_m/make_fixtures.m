@@ -22,6 +22,7 @@ save_cases(outDir, 'layers', layer_cases());
 save_cases(outDir, 'normlayers', norm_cases());
 save_cases(outDir, 'integrators', integrator_cases());
 save_cases(outDir, 'networks', network_cases());
+save_cases(outDir, 'linops', linop_cases());
 save_cases(outDir, 'losses', loss_cases());
 save_cases(outDir, 'regularizers', regularizer_cases());
 save_cases(outDir, 'objective', objective_cases());
@@ -57,7 +58,16 @@ catch err
   S.JYmv = Jmv(el, zeros(size(theta)), S.dY, theta, Y, tmp);
   S.JYmvViaJmv = 1;
 end
-S.JthetaTmv = JthetaTmv(el, S.W, theta, Y, tmp);
+try
+  S.JthetaTmv = JthetaTmv(el, S.W, theta, Y, tmp);
+  S.JthetaTmvViaJTmv = 0;
+catch err
+  % singleLayer.JthetaTmv passes 'reduceDim' to its norm layer, whose JthetaTmv
+  % (batchNormLayer, instNormLayer) takes no options; JTmv (used in training) works
+  fprintf('    JthetaTmv failed (%s); using JTmv\n', err.message);
+  S.JthetaTmv = JTmv(el, S.W, theta, Y, tmp);
+  S.JthetaTmvViaJTmv = 1;
+end
 S.JYTmv = JYTmv(el, S.W, theta, Y, tmp);
 end
 
@@ -107,6 +117,10 @@ K = convFFT([4 5], [3 3 2 3]);
 L = singleLayer(K, 'activation', @reluActivation, 'Bin', opCNNBias([4 5 3]), ...
                 'normLayer', tvNormLayer([4 5 3], 'isWeight', 1));
 C.singleLayer_conv = layer_case(L, randn(4, 5, 2, nEx));
+% the opening layer of Meganet.m's STL-10 drivers: batch normalization with weights
+L = singleLayer(convFFT([4 5], [3 3 2 3]), 'activation', @reluActivation, ...
+                'normLayer', batchNormLayer([4 5 3 nEx], 'isWeight', 1));
+C.singleLayer_conv_batchNorm = layer_case(L, randn(4, 5, 2, nEx));
 
 L = doubleLayer(dense([5 4]), dense([3 5]), 'activation1', @tanhActivation, ...
                 'activation2', @reluActivation, 'Bin1', randn(5, 2), ...
@@ -222,6 +236,25 @@ b3 = connector(opPool([4 4 2], 2));
 b4 = NN({singleLayer(convFFT([2 2], [1 1 2 3]), 'activation', @tanhActivation, ...
                      'Bin', opCNNBias([2 2 3]))});
 net = Meganet({b1, b2, b3, b4});
+end
+
+% ---------------------------------------------------------------- linear operators
+function C = linop_cases()
+seed(10);
+nEx = 3;
+A = opCNNBias([4 5 3]);
+C.opCNNBias = op_case(A, randn(3, 1), randn(4, 5, 3, nEx));
+A = opPool([4 4 2], 2);
+C.opPool = op_case(A, randn(4, 4, 2, nEx), randn(2, 2, 2, nEx));
+A = opTimeDer(12, 4, 0.5);
+C.opTimeDer = op_case(A, randn(12, 1), randn(A.m, 1));
+end
+
+function S = op_case(A, x, z)
+% A*x and A'*z (the adjoint applied to a batch where z has an example dimension)
+S.x = x; S.z = z;
+S.Ax = A * x;
+S.ATz = A' * z;
 end
 
 % ---------------------------------------------------------------- losses
