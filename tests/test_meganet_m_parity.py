@@ -149,6 +149,7 @@ BUILDERS = {
     "normlayers": {
         # Meganet.m's calling form with the number of examples as a 4th entry
         "batchNormLayer": lambda s: mg.BatchNormLayer((3, 4, 2, 4), isWeight=True),
+        "batchNormLayer2": lambda s: mg.BatchNormLayer2((3, 4, 2), isWeight=True),
         "instNormLayer": lambda s: mg.InstNormLayer((3, 4, 2), isWeight=True),
         "tvNormLayer": lambda s: tvw((3, 4, 2)),
         "tvNormLayer_noWeight": lambda s: mg.TVNormLayer((3, 4, 2)),
@@ -161,6 +162,8 @@ BUILDERS = {
         "ResNN_conv": lambda s: mg.ResNN(mg.DoubleSymLayer(
             mg.ConvFFT((4, 4), (3, 3, 2, 2)), activation=mg.reluActivation,
             Bin=mg.opCNNBias((4, 4, 2)), normLayer1=tvw((4, 4, 2))), 2, 0.5),
+        "ResNN_timeBasis": lambda s: mg.ResNN(denseSingle(), 4, 0.25,
+                                              A=numpy.asarray(s.A, dtype=numpy.float64)),
         "ResNNrk4": lambda s: mg.ResNNrk4(denseSingle(), numpy.linspace(0, 1, 4)),
         "HamiltonianNN": lambda s: mg.HamiltonianNN(mg.tanhActivation, mg.Dense((4, 4)),
                                                     numpy.ones((4, 1)), 3, 0.2),
@@ -269,6 +272,28 @@ def test_normLayer_with_nEx_in_nData_differs_from_meganet_m_derivative():
     assert rel(el.JYmv(dY, numpy.zeros(0), Y, tmp), fd) < 1e-7
     assert rel(features(s.JYmv, el.sizeFeatOut()), fd) > 1e-2
     assert errs["JYmv"] > 1e-2
+
+
+def batchNorm2RunningErrors():
+    """BatchNormLayer2's running statistics after one training pass, and its evaluation
+    output (running statistics, no update), against Meganet.m's."""
+    s = fixture("normlayers")["batchNormLayer2"]
+    el = BUILDERS["normlayers"]["batchNormLayer2"](s)
+    theta = mg.thetaFromMatlab(el, vector(s.theta))
+    Y = mg.featuresFromMatlab(s.Y, el.sizeFeatIn())
+    el.forwardProp(theta, Y)
+    errs = {"runningMean": rel(el.runningMean, vector(s.runningMean)),
+            "runningVar": rel(el.runningVar, vector(s.runningVar))}
+    Z, _ = el.forwardProp(theta, Y, doDerivative=False)
+    errs["Z (evaluation)"] = rel(Z, features(s.Zeval, el.sizeFeatOut()))
+    errs["runningMean (unchanged by evaluation)"] = rel(el.runningMean,
+                                                        vector(s.runningMeanEval))
+    return errs
+
+
+def test_batchNormLayer2_running_statistics_match_meganet_m():
+    for q, e in batchNorm2RunningErrors().items():
+        assert e < TOL, f"batchNormLayer2 {q}: relative error {e:.2e}"
 
 
 # ------------------------------------------------------------------------------ operators

@@ -155,6 +155,15 @@ function C = norm_cases()
 seed(3);
 nEx = 4;
 C.batchNormLayer = layer_case(batchNormLayer([3 4 2 nEx], 'isWeight', 1), randn(3, 4, 2, nEx));
+L = batchNormLayer2([3 4 2], 'isWeight', 1);
+C.batchNormLayer2 = layer_case(L, randn(3, 4, 2, nEx));
+% the running statistics after one forward pass with batch statistics
+C.batchNormLayer2.runningMean = L.runningMean;
+C.batchNormLayer2.runningVar = L.runningVar;
+% evaluation (doDerivative = false): the running statistics
+C.batchNormLayer2.Zeval = forwardProp(L, C.batchNormLayer2.theta, C.batchNormLayer2.Y, ...
+                                      'doDerivative', false);
+C.batchNormLayer2.runningMeanEval = L.runningMean;
 C.instNormLayer = layer_case(instNormLayer([3 4 2], 'isWeight', 1), randn(3, 4, 2, nEx));
 C.tvNormLayer = layer_case(tvNormLayer([3 4 2], 'isWeight', 1), randn(3, 4, 2, nEx));
 C.tvNormLayer_noWeight = layer_case(tvNormLayer([3 4 2]), randn(3, 4, 2, nEx));
@@ -182,6 +191,12 @@ L = doubleSymLayer(convFFT([4 4], [3 3 2 2]), 'activation', @reluActivation, ...
                    'Bin', opCNNBias([4 4 2]), ...
                    'normLayer1', tvNormLayer([4 4 2], 'isWeight', 1));
 C.ResNN_conv = layer_case(ResNN(L, 2, 0.5), randn(4, 4, 2, nEx));
+
+L = singleLayer(dense([4 4]), 'activation', @tanhActivation, 'Bout', ones(4, 1));
+A = rand(2, 4);
+S = layer_case(ResNN(L, 4, 0.25, 'A', A), randn(4, nEx));
+S.A = A;
+C.ResNN_timeBasis = S;
 
 L = singleLayer(dense([4 4]), 'activation', @tanhActivation, 'Bout', ones(4, 1));
 C.ResNNrk4 = layer_case(ResNNrk4(L, linspace(0, 1, 4)), randn(4, nEx));

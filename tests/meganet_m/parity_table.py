@@ -18,6 +18,7 @@ def rows():
         known = P.KNOWN.get((group, case), set())
         checked = {q: e for q, e in errs.items() if q not in known}
         yield f"{group}/{case}", checked, sorted(known)
+    yield "normlayers/batchNormLayer2 running statistics", P.batchNorm2RunningErrors(), []
     yield "kernels/Conv2D vs convFFT (interior pixels)", P.conv2dInteriorErrors(), []
     yield "integrators/DoubleHamiltonianNN JYTmv vs transpose of Meganet.m's JYmv", \
         {"JYTmv": P.doubleHamiltonianAdjointError()}, []
