@@ -181,6 +181,8 @@ BUILDERS = {
             mg.SingleLayer(mg.Dense((3, 5)), activation=mg.reluActivation)]),
         "connector": lambda s: mg.Connector(matrix(s, "K", (3,), (4,)),
                                             vector(s.b)),
+        "connector_image": lambda s: mg.Connector(matrix(s, "K", (6,), (4, 4, 2)), vector(s.b),
+                                                  sizeFeatIn=(4, 4, 2)),
         "Meganet": lambda s: smallMeganet(),
     },
 }

@@ -236,6 +236,12 @@ S = layer_case(connector(Kc, bc), randn(4, nEx));
 S.K = Kc; S.b = bc;
 C.connector = S;
 
+% a matrix on flattened image features (4 x 4 x 2, column-major) to 6 features
+Kc = randn(6, 32); bc = randn(6, 1);
+S = layer_case(connector(Kc, bc), randn(32, nEx));
+S.K = Kc; S.b = bc;
+C.connector_image = S;
+
 C.Meganet = layer_case(small_meganet(), randn(4, 4, 1, nEx));
 end
 
