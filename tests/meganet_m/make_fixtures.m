@@ -242,7 +242,10 @@ S = layer_case(connector(Kc, bc), randn(32, nEx));
 S.K = Kc; S.b = bc;
 C.connector_image = S;
 
-C.Meganet = layer_case(small_meganet(), randn(4, 4, 1, nEx));
+% weights of scale 0.3 keep the final tanh away from saturation (where 1 - tanh^2
+% cancels and the products lose digits on both sides)
+net = small_meganet();
+C.Meganet = probe_element(net, 0.3 * rand_theta(net), randn(4, 4, 1, nEx));
 end
 
 function net = small_meganet()

@@ -38,8 +38,8 @@ def rows():
 
 
 def main():
-    print(f"| case | compared | worst relative error |")
-    print(f"| --- | --- | --- |")
+    print("| case | compared | worst relative error |")
+    print("| --- | --- | --- |")
     worst = 0.0
     for name, errs, known in rows():
         e = max(errs.values())
