@@ -39,6 +39,7 @@ declare the keyword: the wrapper drops it for a ``forwardProp`` that does not ta
 """
 import functools
 import inspect
+import warnings
 
 import numpy
 
@@ -90,6 +91,23 @@ def _validated(fn, methodName):
     return wrapper
 
 
+def _ignoringOptions(init, owner, ignored):
+    """``init`` accepting the options of ``ignored`` (name -> why Meganet.m ignores it) with a
+    warning that names them, instead of a ``TypeError``."""
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        given = [k for k in ignored if k in kwargs]
+        if given and type(self).__init__ is wrapper:   # once, for the class that declares them
+            warnings.warn(f"{owner}: Meganet.m's option(s) {', '.join(repr(k) for k in given)} "
+                          f"are ignored (as Meganet.m ignores them: "
+                          f"{'; '.join(ignored[k] for k in given)})", UserWarning, stacklevel=2)
+        for k in given:
+            del kwargs[k]
+        init(self, *args, **kwargs)
+
+    return wrapper
+
+
 class AbstractMeganetElement(BackendMixin):
     """Base class of all meganet elements (Meganet.m's ``abstractMeganetElement``).
 
@@ -107,6 +125,13 @@ class AbstractMeganetElement(BackendMixin):
             fn = cls.__dict__.get(name)
             if fn is not None and callable(fn) and not getattr(fn, "__wrapped_protocol__", False):
                 setattr(cls, name, _validated(fn, name))
+        ignored = cls.__dict__.get("ignoredMatlabOptions")
+        if ignored:
+            cls.__init__ = _ignoringOptions(cls.__init__, cls.__name__, ignored)
+
+    #: Options Meganet.m's constructor parses but never uses (its drivers pass some of them):
+    #: name -> why it has no effect. A subclass listing them accepts them with a warning.
+    ignoredMatlabOptions = {}
 
     def __init__(self, useGPU=False, precision="double"):
         self._useGPU = checkUseGPU(useGPU)

@@ -258,3 +258,57 @@ def test_regression_loss_weights(rng):
     loss = mg.RegressionLoss()
     F = loss.getMisfit(mg.WFromMatlab(W_m, sizeFeat), mg.featuresFromMatlab(Y_m, sizeFeat), C_m.T)[0]
     np.testing.assert_allclose(float(F), 0.5 * ((S - C_m) ** 2).sum() / N, rtol=1e-13)
+
+
+# ---------------------------------------------------------------- load_mat of Meganet.m results
+def _denseNet():
+    return mg.NN([mg.SingleLayer(mg.getDenseAntiSym(3)), mg.SingleLayer(mg.Dense((2, 3)))])
+
+
+def test_load_mat_meganet_m_results(tmp_path, rng):
+    from scipy.io import savemat
+    net = _denseNet()
+    theta_m, W_m = rng.standard_normal(net.nThetaMatlab()), rng.standard_normal(4 * 3)
+    names = np.empty((1, 3), dtype=object)
+    names[0, :] = ["epoch", "Jc", "|x-xOld|"]
+    his = rng.standard_normal((4, 3))
+    # dnnObjFctn's x = [theta; W] as xc, and the optimizers' His struct (str, his)
+    savemat(tmp_path / "res.mat", {"xc": np.concatenate([theta_m, W_m])[:, None],
+                                   "His": {"str": names, "his": his}})
+    theta, W, His = mg.load_mat(tmp_path / "res.mat", net=net)
+    np.testing.assert_array_equal(theta, net.thetaFromMatlab(theta_m))
+    np.testing.assert_array_equal(W, mg.WFromMatlab(W_m, (2,)))
+    assert His.names == ["epoch", "Jc", "|x-xOld|"]
+    np.testing.assert_array_equal(His.his, his)
+    # separate variables win; W on image features and without bias
+    img = mg.NN([mg.SingleLayer(mg.Conv2D((2, 2), (3, 3, 1, 2)))])
+    th2, W2 = rng.standard_normal(18), rng.standard_normal(3 * 8)
+    savemat(tmp_path / "res2.mat", {"theta": th2[:, None], "W": W2[:, None]})
+    theta, W, His = mg.load_mat(tmp_path / "res2.mat", net=img, addBias=False)
+    np.testing.assert_array_equal(theta, img.thetaFromMatlab(th2))
+    np.testing.assert_array_equal(W, mg.WFromMatlab(W2, (2, 2, 2), addBias=False))
+    assert His is None
+    savemat(tmp_path / "res3.mat", {"theta": th2[:, None]})
+    assert mg.load_mat(tmp_path / "res3.mat", net=img)[1] is None
+
+
+def test_load_mat_meganet_m_errors(tmp_path):
+    from scipy.io import savemat
+    net = _denseNet()
+    savemat(tmp_path / "a.mat", {"Y": np.zeros((2, 2))})
+    with pytest.raises(ValueError, match=r"holds no weights of the network: expected a variable "
+                                         r"'theta' or 'xc' \(\[theta; W\]\); it has \['Y'\]"):
+        mg.load_mat(tmp_path / "a.mat", net=net)
+    savemat(tmp_path / "b.mat", {"xc": np.zeros((5, 1))})
+    with pytest.raises(ValueError, match=r"xc has 5 entries, fewer than the 12 weights"):
+        mg.load_mat(tmp_path / "b.mat", net=net)
+    savemat(tmp_path / "c.mat", {"theta": np.zeros((13, 1))})
+    with pytest.raises(ValueError, match=r"NN.thetaFromMatlab: theta_m must have length 12; got "
+                                         r"length 13"):
+        mg.load_mat(tmp_path / "c.mat", net=net)
+    with pytest.raises(TypeError, match="net must be a meganet element"):
+        mg.load_mat(tmp_path / "c.mat", net="net")
+    savemat(tmp_path / "d.mat", {"theta": np.zeros((12, 1)), "His": {"a": 1}})
+    with pytest.raises(ValueError, match=r"His must be Meganet.m's history struct with the fields "
+                                         r"'str' and 'his'; got fields \['a'\]"):
+        mg.load_mat(tmp_path / "d.mat", net=net)

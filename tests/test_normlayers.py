@@ -156,8 +156,8 @@ def test_normlayer_bad_input():
         mg.NormLayer((4.0, 3))
     with pytest.raises(ValueError, match=r"NormLayer: eps must be a finite positive number; got 0"):
         mg.NormLayer((4, 3), eps=0)
-    with pytest.raises(TypeError, match="isWeight"):
-        mg.NormLayer((4, 3), isWeight=1)
+    with pytest.warns(UserWarning, match="'isWeight' are ignored"):   # as Meganet.m ignores it
+        assert mg.NormLayer((4, 3), isWeight=1).nTheta() == 0
     L = mg.NormLayer((4, 3))
     with pytest.raises(ValueError, match=r"NormLayer.forwardProp: Y must have shape \(N,\) \+ "
                                          r"sizeFeatIn\(\) = \(2, 4, 3\); got \(2, 3, 4\)"):

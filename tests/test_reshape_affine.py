@@ -161,20 +161,22 @@ def test_reshape_derivatives(nIn, nOut, perm, useGPU):
     assertElementDerivatives(L, nEx=1, rng=2)
 
 
+@pytest.mark.parametrize("order", ["F", "C"])
 @pytest.mark.parametrize("nIn,nOut,perm", RESHAPES)
-def test_reshape_values(nIn, nOut, perm, useGPU, rng):
-    L = mg.ReshapeLayer(nIn, nOut, perm=perm, useGPU=useGPU)
+def test_reshape_values(nIn, nOut, perm, order, useGPU, rng):
+    L = mg.ReshapeLayer(nIn, nOut, perm=perm, order=order, useGPU=useGPU)
     p = tuple(range(len(nIn))) if perm is None else perm
     Yh = rng.standard_normal((2,) + nIn)
     Z = host(L.forwardProp(L.initTheta(), L.asArray(Yh))[0])
     assert Z.shape == (2,) + nOut
-    # entry Y[n, idx] lands at the C-order position of the permuted index in the permuted shape
+    # entry Y[n, idx] lands at the position (in ``order``) of the permuted index in the
+    # permuted shape, counted in the output in the same order
     shapeP = tuple(nIn[k] for k in p)
-    Zf = Z.reshape(2, -1)
     for n in range(2):
+        Zf = Z[n].ravel(order=order)
         for idx in itertools.product(*[range(s) for s in nIn]):
-            pos = np.ravel_multi_index(tuple(idx[k] for k in p), shapeP)
-            assert Zf[n, pos] == Yh[(n,) + idx]
+            pos = np.ravel_multi_index(tuple(idx[k] for k in p), shapeP, order=order)
+            assert Zf[pos] == Yh[(n,) + idx]
     # J_Y^T undoes the map exactly (it is a permutation of the entries)
     back = L.JYTmv(L.asArray(Z), L.initTheta(), L.asArray(Yh))
     np.testing.assert_array_equal(host(back), Yh)
@@ -188,7 +190,12 @@ def test_reshape_roundtrip_and_matlab_perm(rng):
     Y = rng.standard_normal((3, 7, 7, 4))
     Z, _ = enc.forwardProp(enc.initTheta(), Y)
     np.testing.assert_array_equal(dec.forwardProp(dec.initTheta(), Z)[0], Y)
-    np.testing.assert_array_equal(Z[1, :4], Y[1, 0, 0, :])  # C order: channels fastest
+    np.testing.assert_array_equal(Z[1, :7], Y[1, :, 0, 0])  # column-major: rows fastest
+    C = mg.ReshapeLayer((7, 7, 4), 7 * 7 * 4, order="C")
+    np.testing.assert_array_equal(C.forwardProp(C.initTheta(), Y)[0][1, :4], Y[1, 0, 0, :])
+    with pytest.raises(ValueError, match=r"ReshapeLayer: order must be 'F' \(column-major, as "
+                                         r"Meganet.m\) or 'C' \(row-major\); got 'A'"):
+        mg.ReshapeLayer((7, 7, 4), 196, order="A")
     T = mg.ReshapeLayer((2, 3, 4), (3, 2, 4), perm=[1, 0, 2])
     Y = rng.standard_normal((2, 2, 3, 4))
     np.testing.assert_array_equal(T.forwardProp(T.initTheta(), Y)[0], Y.transpose(0, 2, 1, 3))

@@ -46,3 +46,5 @@ class Meganet(ChainBase):
         bs = int(batchSize)
         out = [self.forwardProp(theta, Y[i:i + bs], doDerivative=False)[0] for i in range(0, N, bs)]
         return self.xp.concatenate(out, axis=0)
+
+    ignoredMatlabOptions = {"nBlocks": "the number of blocks is len(blocks)"}

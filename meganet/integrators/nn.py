@@ -32,3 +32,5 @@ class NN(ChainBase):
 
     def __init__(self, layers, useGPU=None, precision=None):
         self._initChain(layers, useGPU, precision, "layers")
+
+    ignoredMatlabOptions = {"nt": "the number of layers is len(layers)"}

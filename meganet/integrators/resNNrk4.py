@@ -164,3 +164,5 @@ class ResNNrk4(LayerSteppingBlock):
         self._tY = tuple(float(v) for v in tOld)
         self.A = None
         return inter1D(theta, tOld, self.tTheta())
+
+    ignoredMatlabOptions = {"nt": "the time points are tY"}

@@ -159,3 +159,7 @@ class DoubleSymLayer(KernelLayer):
             parts = [p for p in (dth1, dth2, dth3, dth4, dth5) if p is not None]
             dth = self.xp.concatenate(parts, axis=0 if reduceDim else 1)
         return dth, dY
+
+    ignoredMatlabOptions = {"Bin1": "doubleSymLayer's bias is Bin",
+                            "activation1": "doubleSymLayer's activation is activation",
+                            "activation2": "doubleSymLayer has one activation, activation"}

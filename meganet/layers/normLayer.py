@@ -26,11 +26,17 @@ class NormLayer(MeanVarNormalization):
     the features (``doNorm=[1 0 0]``) become ``NormLayer((n,), doNorm=(0, 1, 0))`` (the
     ``n`` entries of a vector are its channels) or, equivalently,
     ``NormLayer((n, 1), doNorm=(1, 0, 0))``. The same axes are used in the forward map
-    and in all derivative products for every data layout. Meganet.m accepts and
-    silently ignores other options (its drivers pass ``'isWeight'``); here an unknown
-    keyword is a ``TypeError``: for a trainable scale and shift use
-    :class:`InstNormLayer` (pixels), :class:`BatchNormLayer` (examples) or
-    :class:`BatchNormLayer2` (pixels and examples).
+    and in all derivative products for every data layout. Meganet.m's drivers pass
+    ``'isWeight', 1``, which Meganet.m's normLayer ignores: ``isWeight=...`` is accepted
+    with a warning and ignored (any other unknown keyword is a ``TypeError``); for a
+    trainable scale and shift use :class:`InstNormLayer` (pixels), :class:`BatchNormLayer`
+    (examples) or :class:`BatchNormLayer2` (pixels and examples).
+
+    Three entries are always the shape of one example, ``(H, W, C)``, as for every
+    element. Meganet.m's normLayer documents its three entries as ``[nPix nC nEx]``:
+    port that form as ``NormLayer((nPix, nC))`` (``NormLayer((nPix, nC, nEx))`` would be
+    an image layer with ``nEx`` channels and rejects the ``(N, nPix, nC)`` features at the
+    first call).
 
     Axes of size 1 (e.g. ``doNorm=(0, 1, 0)`` with one channel, or normalization over
     the examples of a batch of one) give ``F = 0`` and hence ``Z = 0`` and ``J = 0``,
@@ -68,3 +74,6 @@ class NormLayer(MeanVarNormalization):
         if self.doNorm[1]:
             axes.append(ndimY - 1)
         return tuple(axes)
+
+    ignoredMatlabOptions = {"isWeight": "normLayer has no weights; InstNormLayer, BatchNormLayer "
+                                        "and BatchNormLayer2 have a trainable scale and shift"}

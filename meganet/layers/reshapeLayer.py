@@ -13,12 +13,14 @@ class ReshapeLayer(AbstractMeganetElement):
     For ``Y`` of shape ``(N, *nIn)`` and a permutation ``perm`` of the feature axes
     ``0, ..., len(nIn)-1`` of one example::
 
-        Z = Y.transpose(0, 1 + perm[0], 1 + perm[1], ...).reshape(N, *nOut)   (C order)
+        P = Y.transpose(0, 1 + perm[0], 1 + perm[1], ...)
+        Z[n] = numpy.reshape(P[n], nOut, order=order)        for every example n
 
     The map is linear and a bijection of the entries (``prod(nIn) == prod(nOut)``)::
 
         J_Y V   = the same permutation and reshape applied to V
-        J_Y^T W = W.reshape(N, *nIn[perm]).transpose(0, 1 + iperm[0], ...)   (the inverse)
+        J_Y^T W = every W[n] reshaped to nIn[perm] (in ``order``), then transposed by the
+                  inverse permutation (the inverse map)
 
     with ``iperm`` the inverse permutation; ``nTheta() == 0``.
 
@@ -26,10 +28,11 @@ class ReshapeLayer(AbstractMeganetElement):
     perm=[k - 1 for k in p])``: MATLAB's 1-based permutation of the axes of one example
     (its trailing example axis is never moved) becomes a 0-based permutation of the
     same axes (``nIn`` holds the same numbers in the same order, e.g. ``(H, W, C)``).
-    The reshape uses C (row-major) order instead of MATLAB's column-major order, so a
-    flattened image ``(H, W, C) -> (H W C,)`` lists the entries channel-fastest; the
-    two differ by a fixed permutation of the features (absorbed by a following dense
-    layer's weights).
+    The reshape of each example is column-major (``order='F'``, the default), as MATLAB's
+    ``reshape``: a flattened image ``(H, W, C) -> (H W C,)`` lists the entries
+    row-index-fastest, exactly as Meganet.m does, so a following dense layer takes
+    Meganet.m's weights (converted by :func:`meganet.thetaFromMatlab`) unchanged.
+    ``order='C'`` reshapes row-major (channels fastest) instead.
 
     Parameters
     ----------
@@ -37,12 +40,18 @@ class ReshapeLayer(AbstractMeganetElement):
         Shape of one input and one output example; ``prod(nIn) == prod(nOut)``.
     perm : sequence of int, optional
         Permutation of ``range(len(nIn))``; identity if omitted.
+    order : {'F', 'C'}, default 'F'
+        Order of the reshape of each example: column-major (Meganet.m's) or row-major.
     useGPU, precision :
         Backend.
     """
 
-    def __init__(self, nIn, nOut, perm=None, useGPU=False, precision="double"):
+    def __init__(self, nIn, nOut, perm=None, order="F", useGPU=False, precision="double"):
         super().__init__(useGPU=useGPU, precision=precision)
+        if order not in ("F", "C"):
+            raise ValueError(f"ReshapeLayer: order must be 'F' (column-major, as Meganet.m) or 'C' "
+                             f"(row-major); got {order!r}")
+        self.order = order
         self.nIn = _checkShape("nIn", nIn)
         self.nOut = _checkShape("nOut", nOut)
         d = len(self.nIn)
@@ -77,15 +86,22 @@ class ReshapeLayer(AbstractMeganetElement):
         """No weights: an empty array."""
         return self.asArray(numpy.zeros(0))
 
+    def _reshape(self, X, shape):
+        """Every example of ``X`` reshaped to ``shape`` in ``self.order``."""
+        N = X.shape[0]
+        if self.order == "C":
+            return X.reshape((N,) + shape)
+        # column-major reshape = row-major reshape of the arrays with reversed axes
+        X = X.transpose((0,) + tuple(range(X.ndim - 1, 0, -1))).reshape((N,) + shape[::-1])
+        return self.xp.ascontiguousarray(X.transpose((0,) + tuple(range(len(shape), 0, -1))))
+
     def _apply(self, Y):
-        N = Y.shape[0]
         if self.perm != tuple(range(len(self.perm))):
             Y = self.xp.transpose(Y, (0,) + tuple(p + 1 for p in self.perm))
-        return Y.reshape((N,) + self.nOut)
+        return self._reshape(Y, self.nOut)
 
     def _applyT(self, W):
-        N = W.shape[0]
-        W = W.reshape((N,) + tuple(self.nIn[p] for p in self.perm))
+        W = self._reshape(W, tuple(self.nIn[p] for p in self.perm))
         if self.perm != tuple(range(len(self.perm))):
             inv = numpy.argsort(self.perm)
             W = self.xp.transpose(W, (0,) + tuple(int(p) + 1 for p in inv))

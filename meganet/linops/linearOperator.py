@@ -15,6 +15,8 @@ construction; meganet's operators act on tensors (``(N, H, W, C)`` batches,
 ``(nTheta,)`` weights) on either backend. :meth:`LinearOperator.toScipy` gives the
 SciPy (or CuPy) view on flat vectors for use with SciPy's iterative solvers.
 """
+import numbers
+
 import numpy
 
 from ..backend import BackendMixin, checkPrecision, checkUseGPU, getArrayModuleOf, isDeviceArray
@@ -195,16 +197,40 @@ class LinearOperator(BackendMixin):
     def __neg__(self):
         return (-1.0) * self
 
-    def __mul__(self, alpha):
-        if isinstance(alpha, LinearOperator):
-            return _composition(self, alpha)
-        if not numpy.isscalar(alpha):
-            return NotImplemented
+    #: NumPy (and the device module) hand ``x * op`` and ``x @ op`` to the operator's
+    #: reflected methods instead of building an object array
+    __array_ufunc__ = None
+
+    def __mul__(self, other):
+        """``op * B``: composition for an operator, scaling for a scalar, and ``op.Amv(x)``
+        for an array (as MATLAB's ``A * x`` and SciPy's operators)."""
+        if isinstance(other, LinearOperator):
+            return _composition(self, other)
+        if _isScalar(other):
+            return self._scaled(other)
+        if hasattr(other, "shape") and hasattr(other, "dtype"):
+            return self.Amv(other)
+        return NotImplemented
+
+    def __rmul__(self, other):
+        if _isScalar(other):
+            return self._scaled(other)
+        return self._arrayOnTheLeft(other, "*")
+
+    def __rmatmul__(self, other):
+        return self._arrayOnTheLeft(other, "@")
+
+    def _arrayOnTheLeft(self, other, op):
+        if hasattr(other, "shape") and hasattr(other, "dtype"):
+            raise TypeError(f"{type(self).__name__}: array {op} operator is not defined (the "
+                            "operator acts from the left); write op * x or op @ x, and op.T * y "
+                            "for the adjoint")
+        return NotImplemented
+
+    def _scaled(self, alpha):
         return LinearOperator(self.m, self.n, lambda x: alpha * self.Amv(x),
                               lambda y: alpha * self.ATmv(y),
                               useGPU=self._useGPU, precision=self._precision)
-
-    __rmul__ = __mul__
 
     def toDense(self):
         """The operator as a dense host matrix of shape ``self.shape`` (for small operators)."""
@@ -231,6 +257,13 @@ class LinearOperator(BackendMixin):
 
     def __repr__(self):
         return f"{type(self).__name__}(m={self.m}, n={self.n})"
+
+
+def _isScalar(v):
+    """A real number: Python/NumPy scalars and 0-d arrays (bools excluded)."""
+    if isinstance(v, (bool, numpy.bool_)):
+        return False
+    return isinstance(v, numbers.Number) or (hasattr(v, "ndim") and v.ndim == 0)
 
 
 def _sameShape(A, B, op):

@@ -64,6 +64,15 @@ def applyOpT(B, r):
     return B.ATmv(r.reshape(B.m)).reshape(-1)
 
 
+def isEmpty(value):
+    """True for ``None``, ``[]``, ``()`` and arrays without entries (MATLAB's ``[]``)."""
+    if value is None:
+        return True
+    if isinstance(value, (list, tuple)):
+        return len(value) == 0
+    return isArray(value) and value.size == 0
+
+
 def checkAlpha(owner, alpha, count):
     """``alpha`` as a tuple of ``count`` finite non-negative floats (a scalar is repeated,
     as Meganet.m). A negative weight would make the objective unbounded below."""
@@ -109,6 +118,8 @@ class AbstractRegularizer(BackendMixin):
     def alpha(self, value):
         if self._alphaCount is None:
             raise AttributeError(f"{self._name()} has no weight alpha")
+        if isEmpty(value):     # Meganet.m's alpha = []: the default weight 1
+            value = 1.0
         vals = checkAlpha(self._name(), value, self._alphaCount)
         self._alpha = vals[0] if self._alphaCount == 1 else vals
 
@@ -143,6 +154,8 @@ class AbstractRegularizer(BackendMixin):
                              f"size of the operator's domain); got shape {tuple(x.shape)}")
 
     def _setXref(self, xref):
+        if isEmpty(xref):      # Meganet.m's xref = []: no reference, 0
+            xref = 0.0
         if isArray(xref):
             host = numpy.asarray(toHost(xref), dtype=numpy.float64)
             n = self.nTheta()

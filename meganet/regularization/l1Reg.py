@@ -25,9 +25,9 @@ class L1Reg(_TwoTermReg):
     B1 : LinearOperator, 2-D matrix or int
         Operator of the L1 term (its domain size is ``nTheta``).
     alpha : float or (float, float)
-        ``(a1, a2)``; a scalar is used for both, as in Meganet.m.
-    xref : float or 1-D array
-        Reference weights.
+        ``(a1, a2)``; a scalar is used for both, as in Meganet.m; ``None`` or ``[]`` mean 1.
+    xref : float, 1-D array or None
+        Reference weights; ``None``, ``[]`` or an empty array (Meganet.m's ``[]``) mean 0.
     B2 : LinearOperator, 2-D matrix, int or None
         Operator of the quadratic term; default ``opEye(nTheta)``.
     eps : float

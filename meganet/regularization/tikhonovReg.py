@@ -19,9 +19,10 @@ class TikhonovReg(AbstractRegularizer):
         The operator (``None``: the identity on vectors of any length; an int ``n``:
         ``opEye(n)``).
     alpha : float
-        Weight, ``>= 0`` (``ValueError`` otherwise, also when assigned later).
-    xref : float or 1-D array
-        Reference weights.
+        Weight, ``>= 0`` (``ValueError`` otherwise, also when assigned later); ``None`` or
+        ``[]`` (Meganet.m's ``[]``) mean 1.
+    xref : float, 1-D array or None
+        Reference weights; ``None``, ``[]`` or an empty array (Meganet.m's ``[]``) mean 0.
     useGPU, precision : optional
         Pushed to ``B`` (default: ``B``'s settings).
 
