@@ -184,6 +184,14 @@ BUILDERS = {
         "connector_image": lambda s: mg.Connector(matrix(s, "K", (6,), (4, 4, 2)), vector(s.b),
                                                   sizeFeatIn=(4, 4, 2)),
         "Meganet": lambda s: smallMeganet(),
+        "NN_reshape": lambda s: mg.NN([
+            mg.SingleLayer(mg.ConvFFT((4, 4), (3, 3, 1, 2)), activation=mg.reluActivation),
+            mg.ReshapeLayer((4, 4, 2), (32,)),
+            mg.SingleLayer(mg.Dense((3, 32)), activation=mg.tanhActivation)]),
+        "NN_reshape_perm": lambda s: mg.NN([
+            mg.SingleLayer(mg.ConvFFT((4, 4), (3, 3, 1, 2)), activation=mg.reluActivation),
+            mg.ReshapeLayer((4, 4, 2), (32,), perm=(2, 0, 1)),
+            mg.SingleLayer(mg.Dense((5, 32)), activation=mg.tanhActivation)]),
     },
 }
 
@@ -386,8 +394,9 @@ def regularizers(s):
                           B2=mg.opDiag(D)),
         "l1Reg": mg.L1Reg(mg.opTimeDer(24, 4, 0.5), alpha=(0.3, 0.2), xref=xref,
                           B2=mg.opDiag(D)),
+        # xref=None: Meganet.m's l1Reg(B, alpha, [], ...) of the fixture
         "blockReg": mg.BlockReg([mg.TikhonovReg(mg.opTimeDer(12, 4, 1.0), alpha=0.1),
-                                 mg.L1Reg(mg.opTimeDer(12, 4, 1.0), alpha=(0.3, 0.2),
+                                 mg.L1Reg(mg.opTimeDer(12, 4, 1.0), alpha=(0.3, 0.2), xref=None,
                                           B2=mg.opEye(12))]),
     }
 

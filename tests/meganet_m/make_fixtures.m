@@ -246,6 +246,17 @@ C.connector_image = S;
 % cancels and the products lose digits on both sides)
 net = small_meganet();
 C.Meganet = probe_element(net, 0.3 * rand_theta(net), randn(4, 4, 1, nEx));
+
+% conv layer, reshape to vectors (column-major), dense layer; and a reshape with a
+% permutation of the input dimensions
+net = NN({singleLayer(convFFT([4 4], [3 3 1 2]), 'activation', @reluActivation), ...
+          reshapeLayer([4 4 2], 32), ...
+          singleLayer(dense([3 32]), 'activation', @tanhActivation)});
+C.NN_reshape = layer_case(net, randn(4, 4, 1, nEx));
+net = NN({singleLayer(convFFT([4 4], [3 3 1 2]), 'activation', @reluActivation), ...
+          reshapeLayer([4 4 2], 32, 'perm', [3 1 2]), ...
+          singleLayer(dense([5 32]), 'activation', @tanhActivation)});
+C.NN_reshape_perm = layer_case(net, randn(4, 4, 1, nEx));
 end
 
 function net = small_meganet()
