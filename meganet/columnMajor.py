@@ -42,21 +42,10 @@ def fromColumnMajor(v, shape):
 
 
 def toColumnMajor(v, shape):
-    """Column-major flattening of the array whose row-major flattening is ``v``.
-
-    Parameters
-    ----------
-    v : array, shape (prod(shape),)
-    shape : tuple of int
-
-    Returns
-    -------
-    array, shape (prod(shape),)
-        ``np.reshape(v, shape).ravel(order='F')`` (a new array); the inverse of
-        :func:`fromColumnMajor`.
-    """
-    shape = _shape(shape)
-    return v.reshape(shape).transpose().reshape(-1).copy()
+    """Column-major flattening of the array whose row-major flattening is ``v``, shape
+    ``(prod(shape),)``: ``np.reshape(v, shape).ravel(order='F')``, the inverse of
+    :func:`fromColumnMajor` (a new array)."""
+    return v.reshape(_shape(shape)).transpose().reshape(-1).copy()
 
 
 def columnMajorPermutation(shape):

@@ -37,26 +37,23 @@ def shift(Y, da, db, periodic):
     return out
 
 
-def convM(Km, Y, periodic=False):
-    """Meganet.m's convolution (cross-correlation, centred stencils): Km is k1 x k2 x cin x cout."""
+def convM(Km, Y, periodic=False, adjoint=False):
+    """Meganet.m's convolution (cross-correlation, centred stencils; Km is k1 x k2 x cin x
+    cout) of Y (H x W x cin x N), or with ``adjoint`` its adjoint applied to Y (H x W x cout x N)."""
     k1, k2 = Km.shape[:2]
-    Z = np.zeros(Y.shape[:2] + (Km.shape[3], Y.shape[3]))
+    Z = np.zeros(Y.shape[:2] + (Km.shape[2 if adjoint else 3], Y.shape[3]))
     for a in range(k1):
         for b in range(k2):
-            Z += np.einsum("ijcn,co->ijon", shift(Y, a - (k1 - 1) // 2, b - (k2 - 1) // 2, periodic),
-                           Km[a, b])
+            da, db = a - (k1 - 1) // 2, b - (k2 - 1) // 2
+            if adjoint:
+                Z += shift(np.einsum("ijon,co->ijcn", Y, Km[a, b]), -da, -db, periodic)
+            else:
+                Z += np.einsum("ijcn,co->ijon", shift(Y, da, db, periodic), Km[a, b])
     return Z
 
 
 def convMT(Km, Z, periodic=False):
-    """The adjoint of convM."""
-    k1, k2 = Km.shape[:2]
-    Y = np.zeros(Z.shape[:2] + (Km.shape[2], Z.shape[3]))
-    for a in range(k1):
-        for b in range(k2):
-            Y += shift(np.einsum("ijon,co->ijcn", Z, Km[a, b]), -(a - (k1 - 1) // 2),
-                       -(b - (k2 - 1) // 2), periodic)
-    return Y
+    return convM(Km, Z, periodic, adjoint=True)
 
 
 def ours(el, theta_m, Y_m, sizeFeat=None, useGPU=False):
@@ -227,3 +224,29 @@ def test_whole_network_and_loss(r, useGPU):
     Zo, _ = net.forwardProp(mg.thetaFromMatlab(net, th), Y0)
     Fo = loss.getMisfit(xp.asarray(mg.WFromMatlab(W_m, (6,))), Zo, xp.asarray(C_m.T))[0]
     np.testing.assert_allclose(float(toHost(Fo)), Fref, rtol=RTOL)
+
+
+def test_gradients_convert_like_weights_and_features(r):
+    """Weight gradients convert with thetaToMatlab, feature gradients with featuresToMatlab:
+    directional derivatives of Meganet.m's map (finite differences of the reference) agree."""
+    sK, n = (3, 3, 2, 2), 3
+    net = mg.NN([mg.DoubleSymLayer(mg.Conv2D((H, W), sK), activation=mg.tanhActivation,
+                                   Bin=mg.opCNNBias((H, W, 2))),
+                 mg.ReshapeLayer((H, W, 2), (H * W * 2,)),
+                 mg.SingleLayer(mg.Dense((n, H * W * 2)))])
+    nm = net.nThetaMatlab()
+
+    def fM(th, Y4):        # Meganet.m's map on MATLAB-ordered arrays
+        Km = F(th[:36], sK)
+        Y = -convMT(Km, np.tanh(convM(Km, Y4) + th[36:38][None, None, :, None]))
+        return np.tanh(F(th[38:], (n, H * W * 2)) @ flat(Y))
+
+    th_m, Y4 = r.standard_normal(nm) * 0.3, r.standard_normal((H, W, 2, 3))
+    Wm = r.standard_normal((n, 3))                     # MATLAB-ordered output weights
+    theta, Y = net.thetaFromMatlab(th_m), mg.featuresFromMatlab(flat(Y4), (H, W, 2))
+    dth, dY = net.JTmv(mg.featuresFromMatlab(Wm, (n,)), theta, Y)
+    v, V4, eps = r.standard_normal(nm), r.standard_normal(Y4.shape), 1e-6
+    fd = np.sum(Wm * (fM(th_m + eps * v, Y4) - fM(th_m - eps * v, Y4))) / (2 * eps)
+    np.testing.assert_allclose(mg.thetaToMatlab(net, dth) @ v, fd, rtol=1e-7)
+    fd = np.sum(Wm * (fM(th_m, Y4 + eps * V4) - fM(th_m, Y4 - eps * V4))) / (2 * eps)
+    np.testing.assert_allclose(np.sum(mg.featuresToMatlab(dY) * flat(V4)), fd, rtol=1e-7)

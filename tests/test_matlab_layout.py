@@ -162,6 +162,11 @@ def test_dense_antisym_weights(useGPU, rng):
     np.testing.assert_array_equal(toHost(K.getMatrix(back)), toHost(K.getMatrix(theta)))
     np.testing.assert_array_equal(toHost(K.getMatrix(theta)),
                                   _matlabAntiSym(toHost(K.thetaToMatlab(theta)), n))
+    # the weight gradient converts with thetaToMatlab: <grad_m, v> = d/dt <W, K(theta_m + t v) Y>
+    Y, Wt, v = rng.standard_normal((5, n)), rng.standard_normal((5, n)), rng.standard_normal(n * (n - 1))
+    g = K.JthetaTmv(K.asArray(Wt), theta, K.asArray(Y))
+    Kv = _matlabAntiSym(v, n) + 1e-4 * np.eye(n)        # the linear part
+    np.testing.assert_allclose(toHost(K.thetaToMatlab(g)) @ v, np.sum(Wt * (Y @ Kv.T)), rtol=1e-12)
 
 
 # ---------------------------------------------------------------- features, matrices, W
