@@ -11,21 +11,34 @@ class Meganet(ChainBase):
 
     ``theta = [theta_0; theta_1; ...]`` (the blocks' weights in order); each block's
     ``sizeFeatIn()`` must equal the previous block's ``sizeFeatOut()``. ``tmp`` holds,
-    per block, ``(input of the block, block tmp)``; the derivative products compose the
-    blocks' ones as :class:`NN` composes layers, so a reversible block keeps its small
-    ``tmp`` inside the network's. With ``tmp=None`` ``JTmv`` runs the forward pass first.
+    per block, a :class:`.LayerStep` ``(input of the block, block tmp)``; the derivative
+    products compose the blocks' ones as :class:`NN` composes layers, so a reversible
+    block keeps its small ``tmp`` inside the network's. With ``tmp=None`` ``JTmv`` runs
+    the forward pass first.
+
+    Memory: with ``storeInputs='needed'`` (default) the input of a block whose ``JTmv``
+    does not read it is not kept (None in ``tmp``): a :class:`.Connector` (pooling, ...)
+    and a reversible block (``DoubleHamiltonianNN``, ``LeapFrogNN``, ``HamiltonianNN``,
+    which recompute their states from their output). The training sweep (``forwardProp``
+    + ``JTmv``) then holds the network's input, the inputs of the other blocks and the
+    reversible blocks' final states, and gives the same results as ``'all'``.
 
     Parameters
     ----------
     blocks : list of elements
     useGPU, precision : optional
         Default: the blocks' (which must then agree); given values are pushed to all.
+    storeInputs : {'needed', 'all'}, default 'needed'
+        ``'needed'``: keep a block's input only if its ``JTmv`` reads it (``Jmv`` with
+        ``tmp`` recomputes the others by running the blocks before them forwards);
+        ``'all'``: keep every input (as Meganet.m; memory for the speed of repeated
+        ``Jmv``, e.g. Gauss-Newton products).
     """
 
     _kind = "block"
 
-    def __init__(self, blocks, useGPU=None, precision=None):
-        self._initChain(blocks, useGPU, precision, "blocks")
+    def __init__(self, blocks, useGPU=None, precision=None, storeInputs="needed"):
+        self._initChain(blocks, useGPU, precision, "blocks", storeInputs)
 
     def getBlockIndices(self):
         """Host integer array of length ``nTheta``: the block (0-based) owning each weight."""

@@ -17,18 +17,25 @@ class NN(ChainBase):
         JTmv:  P_n = W;  (g_k, P_k) = J_k^T P_{k+1}  for k = n-1 .. 0;
                dY = P_0,  dtheta = [g_0; g_1; ...]
 
-    Memory: ``tmp`` holds every layer's input and its ``tmp`` (Meganet.m's ``tmp{k,1}``,
-    ``tmp{k,2}``). With ``tmp=None`` ``Jmv`` recomputes the layers forwards along with
-    the directions and ``JTmv`` runs the forward pass first.
+    Memory: ``tmp`` holds, per layer, a :class:`.LayerStep` of its input and its ``tmp``
+    (Meganet.m's ``tmp{k,1}``, ``tmp{k,2}``); with ``storeInputs='needed'`` (default) the
+    input is None where the layer's ``JTmv`` does not read it (a :class:`.Connector`, a
+    reversible block). With ``tmp=None`` ``Jmv`` recomputes the layers forwards along
+    with the directions and ``JTmv`` runs the forward pass first.
 
     Parameters
     ----------
     layers : list of elements
     useGPU, precision : optional
         Default: the layers' (which must then agree); given values are pushed to all.
+    storeInputs : {'needed', 'all'}, default 'needed'
+        ``'needed'``: keep a layer's input only if its ``JTmv`` reads it (``Jmv`` with
+        ``tmp`` recomputes the others forwards); ``'all'``: keep every input (as
+        Meganet.m; memory for the speed of repeated ``Jmv``). ``JTmv`` and all results
+        are the same in both modes.
     """
 
     _kind = "layer"
 
-    def __init__(self, layers, useGPU=None, precision=None):
-        self._initChain(layers, useGPU, precision, "layers")
+    def __init__(self, layers, useGPU=None, precision=None, storeInputs="needed"):
+        self._initChain(layers, useGPU, precision, "layers", storeInputs)

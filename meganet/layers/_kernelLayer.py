@@ -46,8 +46,15 @@ class KernelLayer(AbstractMeganetElement):
         return Z, (tmp if (doDerivative and keep) else None)
 
     def _temps(self, theta, Y, tmp):
-        """The intermediates: ``tmp`` if given, else recomputed."""
-        return self._forward(theta, Y, True)[1] if tmp is None else tmp
+        """The intermediates: ``tmp`` if given, else recomputed (leaving the layer's state,
+        e.g. a normalization layer's running statistics, as it was)."""
+        if tmp is not None:
+            return tmp
+        state = self.getState()
+        tmp = self._forward(theta, Y, True)[1]
+        if state:
+            self.setState(state)
+        return tmp
 
     def _mapKernels(self, theta, method):
         parts, start = [], 0

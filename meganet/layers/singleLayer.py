@@ -99,6 +99,7 @@ class SingleLayer(KernelLayer):
         if th2.size:
             V = V + biasApply(self.Bin, th2, self.sizeFeatOut())
         A, dA = self.activation(V, doDerivative=doDerivative)
+        V = None
         if th3.size:
             A = A + biasApply(self.Bout, th3, self.sizeFeatOut())
         return A, SingleLayerTmp(KY, tmpNL, dA)
@@ -130,6 +131,7 @@ class SingleLayer(KernelLayer):
         th1, th2, th3, th4 = self.split(theta)
         xp = self.xp
         S = dA * W
+        dA = None      # recomputed (tmp=None): released here, before the normalization's adjoint
         dth = None
         if doDerivative[0]:
             parts = []
