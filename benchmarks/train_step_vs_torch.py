@@ -26,7 +26,7 @@ Usage (PyTorch is an optional dependency: ``pip install torch==2.13.0``)::
 
     python benchmarks/train_step_vs_torch.py [--dynamics parabolic hamiltonian leapfrog]
         [--batch 32 128] [--repeat 3] [--threads 2] [--no-memory] [--pdeNorm inst|tv]
-        [--storeInterm]
+        [--storeInterm] [--storeInputs needed|all] [--keepTmp]
 """
 import argparse
 import os
@@ -51,6 +51,10 @@ def parser():
     p.add_argument("--pdeNorm", default="inst", choices=["inst", "tv"])
     p.add_argument("--storeInterm", action="store_true",
                    help="symmetric layers keep their intermediates (memory for speed)")
+    p.add_argument("--storeInputs", default="needed", choices=["needed", "all"],
+                   help="NN/Meganet keep the inputs JTmv reads ('needed') or all (Meganet.m)")
+    p.add_argument("--keepTmp", action="store_true",
+                   help="NN/Meganet keep tmp intact in JTmv (Meganet.m) instead of releasing it")
     p.add_argument("--checkBatch", type=int, default=8)
     p.add_argument("--tol", type=float, default=5e-2,
                    help="largest relative difference accepted in float32")
@@ -63,7 +67,8 @@ def parser():
 
 def specFor(a, dynamics, precision="single"):
     return STL10Spec(dynamics, nImg=(a.img, a.img), nf0=a.nf0, nt=a.nt, pdeNorm=a.pdeNorm,
-                     precision=precision, storeInterm=a.storeInterm)
+                     precision=precision, storeInterm=a.storeInterm, storeInputs=a.storeInputs,
+                     keepTmp=a.keepTmp)
 
 
 def rel(a, b):
@@ -114,8 +119,9 @@ def peakMiB(a, lib, dyn, N):
     peak, base = benchutil.runChild(os.path.abspath(__file__),
                                     ["--child", lib, "--dynamics", dyn, "--batch", N,
                                      "--nf0", a.nf0, "--img", a.img, "--nt", a.nt,
-                                     "--pdeNorm", a.pdeNorm]
-                                    + (["--storeInterm"] if a.storeInterm else []))
+                                     "--pdeNorm", a.pdeNorm, "--storeInputs", a.storeInputs]
+                                    + (["--storeInterm"] if a.storeInterm else [])
+                                    + (["--keepTmp"] if a.keepTmp else []))
     return (int(peak) - int(base)) / 2 ** 20
 
 
@@ -126,8 +132,8 @@ def main(argv=None):
     torch = benchutil.importTorch(required=True)
     print(benchutil.machine() + f"; torch {torch.__version__} ({torch.get_num_threads()} threads)")
     print(f"STL-10 network, {a.img}x{a.img}x3 input, nf0={a.nf0}, nt={a.nt}, h=1, PDE-block "
-          f"normalization: {a.pdeNorm}, storeInterm={a.storeInterm}; float32; best of {a.repeat} "
-          "alternating runs")
+          f"normalization: {a.pdeNorm}, storeInterm={a.storeInterm}, storeInputs={a.storeInputs}, "
+          f"keepTmp={a.keepTmp}; float32; best of {a.repeat} alternating runs")
     rows = []
     for dyn in a.dynamics:
         ours64, theirs64 = results(torch, specFor(a, dyn, "double"), a.checkBatch)

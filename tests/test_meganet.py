@@ -221,3 +221,36 @@ def test_meganet_store_inputs_bad_value():
         mg.Meganet([mg.NN([mg.SingleLayer(mg.Dense((4, 3)))])], storeInputs="some")
     with pytest.raises(ValueError, match=r"NN: storeInputs must be one of"):
         mg.NN([mg.SingleLayer(mg.Dense((4, 3)))], storeInputs=True)
+
+
+def test_meganet_keep_tmp_releases_records_as_jtmv_consumes_them(rng):
+    net = _pdeNetwork(False)
+    assert net.keepTmp is False
+    th = net.initTheta(rng=4)
+    Y = rng.standard_normal((2,) + net.sizeFeatIn())
+    Z, tmp = net.forwardProp(th, Y)
+    assert isinstance(tmp, list)
+    inner = tmp[0].tmp
+    W = rng.standard_normal(Z.shape)
+    dth, dY = net.JTmv(W, th, Y, tmp)
+    assert tmp == [None] * len(net.blocks) and inner == [None]     # nested NN released too
+    # a released tmp is recomputed: the same products
+    for a, b in zip(net.JTmv(W, th, Y, tmp), (dth, dY)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    v = rng.standard_normal(th.shape)
+    ref = net.Jthetamv(v, th, Y, None)
+    np.testing.assert_allclose(net.Jthetamv(v, th, Y, tmp), ref, rtol=1e-12)
+    # keepTmp=True (and Meganet.m's storeInputs='all'): tmp stays intact
+    keep = mg.Meganet(net.blocks, storeInputs="all", keepTmp=True)
+    Z2, tmp2 = keep.forwardProp(th, Y)
+    before = [(s.Y, s.tmp) for s in tmp2]
+    for a, b in zip(keep.JTmv(W, th, Y, tmp2), (dth, dY)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert all(s.Y is b[0] and s.tmp is b[1] for s, b in zip(tmp2, before))
+    np.testing.assert_allclose(keep.Jthetamv(v, th, Y, tmp2), ref, rtol=1e-12)
+    assertElementDerivatives(keep, nEx=2)
+
+
+def test_meganet_keep_tmp_bad_value():
+    with pytest.raises(TypeError, match=r"Meganet: keepTmp must be True or False; got 'yes'"):
+        mg.Meganet([mg.NN([mg.SingleLayer(mg.Dense((4, 3)))])], keepTmp="yes")

@@ -45,13 +45,14 @@ class KernelLayer(AbstractMeganetElement):
         keep = self.storeInterm if storeInterm is None else bool(storeInterm)
         return Z, (tmp if (doDerivative and keep) else None)
 
-    def _temps(self, theta, Y, tmp):
-        """The intermediates: ``tmp`` if given, else recomputed (leaving the layer's state,
-        e.g. a normalization layer's running statistics, as it was)."""
+    def _temps(self, theta, Y, tmp, **kwargs):
+        """The intermediates: ``tmp`` if given, else recomputed by ``_forward(theta, Y, True,
+        **kwargs)`` (leaving the layer's state, e.g. a normalization layer's running
+        statistics, as it was)."""
         if tmp is not None:
             return tmp
         state = self.getState()
-        tmp = self._forward(theta, Y, True)[1]
+        tmp = self._forward(theta, Y, True, **kwargs)[1]
         if state:
             self.setState(state)
         return tmp
