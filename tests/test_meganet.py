@@ -155,9 +155,11 @@ def test_meganet_store_inputs_needed_keeps_what_jtmv_reads(rng):
     th = net.initTheta(rng=1)
     Y = rng.standard_normal((3,) + net.sizeFeatIn())
     Z, tmp = net.forwardProp(th, Y)
-    # kept: the network's input, the inputs of the ResNN and of the 1x1 layer; not kept:
-    # the inputs of the reversible blocks (Hamiltonian, leapfrog) and of the connectors
-    assert [s.Y is not None for s in tmp] == [True, True, True, False, False, False, False]
+    # kept: the network's input, the inputs of the ResNN and of the 1x1 layer, and the
+    # outputs of the reversible blocks (held by their tmp anyway) as the connectors'
+    # inputs; not kept: the inputs of the reversible blocks (Hamiltonian, leapfrog)
+    assert [s.Y is not None for s in tmp] == [True, True, True, False, True, False, True]
+    assert tmp[4].Y is tmp[3].tmp and tmp[6].Y is tmp[5].tmp.YN
     assert tmp[0].Y is Y
     assert tmp[0].tmp[0].Y is Y and tmp[2].tmp[0].Y is tmp[2].Y     # NN's own records
     full = _pdeNetwork(False, storeInputs="all")

@@ -53,9 +53,10 @@ class ChainBase(AbstractMeganetElement):
     Memory options (the results are the same with all of them):
 
     * ``storeInputs='needed'`` keeps the input of an element only if its ``JTmv`` reads
-      it (see :func:`readsInput`): not for a :class:`.Connector` (a fixed linear map) nor
-      for a reversible block (it recomputes its states from its output); ``'all'`` keeps
-      every input (Meganet.m). ``JTmv`` costs the same in both modes; ``Jmv`` with a
+      it (see :func:`readsInput`; not for a :class:`.Connector`, a fixed linear map, nor
+      for a reversible block, which recomputes its states from its output) or if the
+      previous element's ``tmp`` holds that array anyway (the output of a reversible
+      block); ``'all'`` keeps every input (Meganet.m). ``JTmv`` costs the same in both modes; ``Jmv`` with a
       ``tmp`` of the ``'needed'`` mode recomputes the inputs it lacks by running the
       elements before them forwards (from the nearest kept input).
     * ``keepTmp=False``: ``JTmv`` empties the list ``tmp`` record by record as the
@@ -150,10 +151,13 @@ class ChainBase(AbstractMeganetElement):
         """
         keepAll = self.storeInputs == "all"
         tmp = [] if doDerivative else None
+        held = False          # Y is held by the previous element's tmp (keeping it is free)
         for el, th in zip(self._elements(), self.split(theta)):
             Z, t = el.forwardProp(th, Y, doDerivative=doDerivative, storeInterm=storeInterm)
             if doDerivative:
-                tmp.append(LayerStep(Y if keepAll or readsInput(el, "JTmv") else None, t))
+                keep = keepAll or held or readsInput(el, "JTmv")
+                tmp.append(LayerStep(Y if keep else None, t))
+                held = t is Z or (isinstance(t, tuple) and any(x is Z for x in t))
             Y = Z
         return Y, tmp
 
