@@ -27,6 +27,7 @@ Usage (PyTorch is an optional dependency: ``pip install torch==2.13.0``)::
     python benchmarks/train_step_vs_torch.py [--dynamics parabolic hamiltonian leapfrog]
         [--batch 32 128] [--repeat 3] [--threads 2] [--no-memory] [--pdeNorm inst|tv]
         [--storeInterm] [--storeInputs needed|all] [--keepTmp] [--no-time]
+        [--prototype-lean-normalization]
 """
 import argparse
 import os
@@ -61,6 +62,9 @@ def parser():
     p.add_argument("--no-memory", dest="memory", action="store_false")
     p.add_argument("--no-time", dest="time", action="store_false",
                    help="measure the peak memory only (no timing, no float32 check on the batch)")
+    p.add_argument("--prototype-lean-normalization", dest="leanNorm", action="store_true",
+                   help="meganet's memory child with the prototype normalization adjoint of "
+                        "memory_profile.py")
     p.add_argument("--no-warmup", dest="warmup", action="store_false",
                    help="time without a first untimed step of each library")
     p.add_argument("--child", choices=["meganet", "torch"], help=argparse.SUPPRESS)
@@ -115,6 +119,9 @@ def timeStep(a, torch, spec, N):
 def child(a):
     """Peak memory of one training step of one model, in this (fresh) process."""
     dyn, N = a.dynamics[0], a.batch[0]
+    if a.leanNorm and a.child == "meganet":
+        from memory_profile import leanNormalizationAdjoint
+        leanNormalizationAdjoint()
     spec = specFor(a, dyn)
     theta, W = spec.initWeights()
     if a.child == "meganet":
@@ -138,7 +145,8 @@ def peakMiB(a, lib, dyn, N):
                                      "--nf0", a.nf0, "--img", a.img, "--nt", a.nt,
                                      "--pdeNorm", a.pdeNorm, "--storeInputs", a.storeInputs]
                                     + (["--storeInterm"] if a.storeInterm else [])
-                                    + (["--keepTmp"] if a.keepTmp else []))
+                                    + (["--keepTmp"] if a.keepTmp else [])
+                                    + (["--prototype-lean-normalization"] if a.leanNorm else []))
     return (int(peak) - int(base)) / 2 ** 20
 
 
