@@ -20,7 +20,8 @@ Two measurements:
    library and ``nt`` builds the block and data, then runs forward + gradient once; reported
    is the growth of the resident set (high-water mark minus the size before).
 
-Both tables give the ratio of the peak at the largest ``nt`` to the peak at the smallest.
+Both tables give the ratio of the peak at the largest ``nt`` to the peak at the smallest;
+the second also meganet's peak over PyTorch's at every ``nt`` (row ``mg/torch``).
 
 Usage::
 
@@ -111,6 +112,7 @@ def rssTable(a, names):
     print(f"{'block':<26}{'library':<9}" + "".join(f"{'nt=' + str(n):>10}" for n in a.nt)
           + f"{'ratio':>8}")
     for name in names:
+        rows = {}
         for lib in ("meganet", "torch"):
             if lib == "torch" and name == "ResNN(storeStates=False)":
                 continue
@@ -120,8 +122,12 @@ def rssTable(a, names):
                                                          "--N", a.N, "--img", a.img,
                                                          "--channels", a.channels, "--kernel", a.kernel])
                 mib.append((int(peak) - int(base)) / 2 ** 20)
+            rows[lib] = mib
             ratio = f"{mib[-1] / mib[0]:>7.2f}x" if mib[0] > 0 else f"{'-':>8}"
             print(f"{name:<26}{lib:<9}" + "".join(f"{m:>10.1f}" for m in mib) + ratio, flush=True)
+        if len(rows) == 2:
+            print(f"{name:<26}{'mg/torch':<9}"
+                  + "".join(f"{m / t:>10.2f}" for m, t in zip(rows["meganet"], rows["torch"])), flush=True)
 
 
 def main(argv=None):

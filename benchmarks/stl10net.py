@@ -18,7 +18,9 @@ Architecture (Ruthotto & Haber, section "Experiments"; Meganet.m's
 ``storeInterm=True`` makes the symmetric layers keep their intermediates for the
 derivatives (``DoubleSymLayer(storeInterm=True)``; memory for speed: the parabolic block's
 JTmv then does not recompute the layers' forward passes). Meganet.m's drivers and the
-default keep them not.
+default keep them not. ``storeInputs`` and ``keepTmp`` are the options of ``NN`` and
+``Meganet`` (default: keep only the inputs JTmv reads and release them as JTmv consumes
+them; ``storeInputs='all', keepTmp=True`` is Meganet.m's ``tmp``).
 
 Channels ``nf = nf0 * (1, 2, 4, 8, 16)`` (parabolic) and ``nf0 * (1, 4, 8, 16, 16)``
 (Hamiltonian, leapfrog), as Meganet.m's drivers; ``nf0 = 16`` gives the paper's widths.
@@ -52,13 +54,14 @@ class STL10Spec:
     """
 
     def __init__(self, dynamics, nImg=(96, 96), cin=3, nf0=16, nt=3, h=1.0, pdeNorm="inst",
-                 precision="single", storeInterm=False):
+                 precision="single", storeInterm=False, storeInputs="needed", keepTmp=False):
         if dynamics not in WIDTHS:
             raise ValueError(f"dynamics must be one of {DYNAMICS}; got {dynamics!r}")
         if pdeNorm not in ("inst", "tv", None):
             raise ValueError(f"pdeNorm must be 'inst', 'tv' or None; got {pdeNorm!r}")
         self.dynamics, self.nImg, self.cin, self.nt, self.h = dynamics, tuple(nImg), cin, nt, h
         self.pdeNorm, self.precision, self.storeInterm = pdeNorm, precision, storeInterm
+        self.chainOptions = {"storeInputs": storeInputs, "keepTmp": keepTmp}
         self.nf = tuple(nf0 * m for m in WIDTHS[dynamics])
         self.params, self.convs = [], []
         self.net = self._build()
@@ -79,7 +82,7 @@ class STL10Spec:
         K = self._conv(nImg, sK, 1)
         self._scaleShift(sK[3])
         nL = mg.BatchNormLayer(nImg + (sK[3],), isWeight=True, precision=self.precision)
-        return mg.NN([mg.SingleLayer(K, activation=mg.reluActivation, normLayer=nL)])
+        return mg.NN([mg.SingleLayer(K, activation=mg.reluActivation, normLayer=nL)], **self.chainOptions)
 
     def _symLayer(self, nImg, c, uses):
         K = self._conv(nImg, (3, 3, c, c), uses)
@@ -114,7 +117,7 @@ class STL10Spec:
             pool = 2 if k < 3 else nImgc[0]
             blocks.append(mg.Connector(mg.opPool(nImgc + (nf[k + 1],), pool,
                                                  precision=self.precision)))
-        return mg.Meganet(blocks, precision=self.precision)
+        return mg.Meganet(blocks, precision=self.precision, **self.chainOptions)
 
     def forwardFlops(self, N):
         """Convolution FLOPs of one forward pass over ``N`` examples."""

@@ -26,7 +26,8 @@ Usage (PyTorch is an optional dependency: ``pip install torch==2.13.0``)::
 
     python benchmarks/train_step_vs_torch.py [--dynamics parabolic hamiltonian leapfrog]
         [--batch 32 128] [--repeat 3] [--threads 2] [--no-memory] [--pdeNorm inst|tv]
-        [--storeInterm]
+        [--storeInterm] [--storeInputs needed|all] [--keepTmp] [--no-time]
+        [--prototype-lean-normalization]
 """
 import argparse
 import os
@@ -51,10 +52,19 @@ def parser():
     p.add_argument("--pdeNorm", default="inst", choices=["inst", "tv"])
     p.add_argument("--storeInterm", action="store_true",
                    help="symmetric layers keep their intermediates (memory for speed)")
+    p.add_argument("--storeInputs", default="needed", choices=["needed", "all"],
+                   help="NN/Meganet keep the inputs JTmv reads ('needed') or all (Meganet.m)")
+    p.add_argument("--keepTmp", action="store_true",
+                   help="NN/Meganet keep tmp intact in JTmv (Meganet.m) instead of releasing it")
     p.add_argument("--checkBatch", type=int, default=8)
     p.add_argument("--tol", type=float, default=5e-2,
                    help="largest relative difference accepted in float32")
     p.add_argument("--no-memory", dest="memory", action="store_false")
+    p.add_argument("--no-time", dest="time", action="store_false",
+                   help="measure the peak memory only (no timing, no float32 check on the batch)")
+    p.add_argument("--prototype-lean-normalization", dest="leanNorm", action="store_true",
+                   help="meganet's memory child with the prototype normalization adjoint of "
+                        "memory_profile.py")
     p.add_argument("--no-warmup", dest="warmup", action="store_false",
                    help="time without a first untimed step of each library")
     p.add_argument("--child", choices=["meganet", "torch"], help=argparse.SUPPRESS)
@@ -63,7 +73,8 @@ def parser():
 
 def specFor(a, dynamics, precision="single"):
     return STL10Spec(dynamics, nImg=(a.img, a.img), nf0=a.nf0, nt=a.nt, pdeNorm=a.pdeNorm,
-                     precision=precision, storeInterm=a.storeInterm)
+                     precision=precision, storeInterm=a.storeInterm, storeInputs=a.storeInputs,
+                     keepTmp=a.keepTmp)
 
 
 def rel(a, b):
@@ -90,9 +101,27 @@ def compare(torch, spec, N):
     return differences(*results(torch, spec, N))
 
 
+def timeStep(a, torch, spec, N):
+    """``(meganet s, torch s, float32 difference)`` of one training step on a batch of N."""
+    e32 = compare(torch, spec, N)
+    if max(e32) > a.tol:
+        sys.exit(f"{spec.dynamics}, batch {N}: float32 relative differences {e32} above {a.tol}")
+    theta, W = spec.initWeights()
+    Y, labels = spec.data(N)
+    mstep = spec.meganetStep(theta, W, Y, labels)
+    model = spec.torchModel(torch, theta, W)
+    x, lab = model.input(Y, labels)
+    tm, tt = benchutil.bestAlternating([mstep, lambda: model.step(x, lab)], a.repeat,
+                                       warmup=a.warmup)
+    return tm, tt, max(e32)
+
+
 def child(a):
     """Peak memory of one training step of one model, in this (fresh) process."""
     dyn, N = a.dynamics[0], a.batch[0]
+    if a.leanNorm and a.child == "meganet":
+        from memory_profile import leanNormalizationAdjoint
+        leanNormalizationAdjoint()
     spec = specFor(a, dyn)
     theta, W = spec.initWeights()
     if a.child == "meganet":
@@ -114,8 +143,10 @@ def peakMiB(a, lib, dyn, N):
     peak, base = benchutil.runChild(os.path.abspath(__file__),
                                     ["--child", lib, "--dynamics", dyn, "--batch", N,
                                      "--nf0", a.nf0, "--img", a.img, "--nt", a.nt,
-                                     "--pdeNorm", a.pdeNorm]
-                                    + (["--storeInterm"] if a.storeInterm else []))
+                                     "--pdeNorm", a.pdeNorm, "--storeInputs", a.storeInputs]
+                                    + (["--storeInterm"] if a.storeInterm else [])
+                                    + (["--keepTmp"] if a.keepTmp else [])
+                                    + (["--prototype-lean-normalization"] if a.leanNorm else []))
     return (int(peak) - int(base)) / 2 ** 20
 
 
@@ -126,8 +157,8 @@ def main(argv=None):
     torch = benchutil.importTorch(required=True)
     print(benchutil.machine() + f"; torch {torch.__version__} ({torch.get_num_threads()} threads)")
     print(f"STL-10 network, {a.img}x{a.img}x3 input, nf0={a.nf0}, nt={a.nt}, h=1, PDE-block "
-          f"normalization: {a.pdeNorm}, storeInterm={a.storeInterm}; float32; best of {a.repeat} "
-          "alternating runs")
+          f"normalization: {a.pdeNorm}, storeInterm={a.storeInterm}, storeInputs={a.storeInputs}, "
+          f"keepTmp={a.keepTmp}; float32; best of {a.repeat} alternating runs")
     rows = []
     for dyn in a.dynamics:
         ours64, theirs64 = results(torch, specFor(a, dyn, "double"), a.checkBatch)
@@ -142,33 +173,29 @@ def main(argv=None):
               + ", ".join(f"{e:.1e}" for e in differences(theirs32, theirs64)), flush=True)
         spec = specFor(a, dyn)
         for N in a.batch:
-            e32 = compare(torch, spec, N)
-            if max(e32) > a.tol:
-                sys.exit(f"{dyn}, batch {N}: float32 relative differences {e32} above {a.tol}")
-            theta, W = spec.initWeights()
-            Y, labels = spec.data(N)
-            mstep = spec.meganetStep(theta, W, Y, labels)
-            model = spec.torchModel(torch, theta, W)
-            x, lab = model.input(Y, labels)
-            tm, tt = benchutil.bestAlternating([mstep, lambda: model.step(x, lab)], a.repeat,
-                                               warmup=a.warmup)
-            del mstep, model, x
+            tm = tt = err = None
+            if a.time:
+                tm, tt, err = timeStep(a, torch, spec, N)
             gf = 3 * spec.forwardFlops(N) / 1e9
             mem = (peakMiB(a, "meganet", dyn, N), peakMiB(a, "torch", dyn, N)) if a.memory else None
-            rows.append((dyn, N, tm, tt, gf, mem, max(e32)))
-            print(f"  {dyn} batch {N}: meganet {tm:.3f} s, torch {tt:.3f} s, ratio {tt / tm:.2f}"
-                  + (f", peak {mem[0]:.0f} / {mem[1]:.0f} MiB" if mem else ""), flush=True)
+            rows.append((dyn, N, tm, tt, gf, mem, err))
+            print(f"  {dyn} batch {N}:"
+                  + (f" meganet {tm:.3f} s, torch {tt:.3f} s, ratio {tt / tm:.2f}" if a.time else "")
+                  + (f" peak {mem[0]:.0f} / {mem[1]:.0f} MiB" if mem else ""), flush=True)
     print()
     print(f"{'dynamics':<12}{'batch':>6}{'meganet s':>11}{'torch s':>9}{'meganet GF/s':>14}"
           f"{'torch GF/s':>12}{'torch/meganet':>15}" + (f"{'peak MiB meganet':>18}{'torch':>8}"
                                                         f"{'meganet/torch':>15}" if a.memory else "")
           + f"{'f32 diff':>10}")
     for dyn, N, tm, tt, gf, mem, err in rows:
-        line = (f"{dyn:<12}{N:>6}{tm:>11.3f}{tt:>9.3f}{gf / tm:>14.1f}{gf / tt:>12.1f}"
-                f"{tt / tm:>15.2f}")
+        if tm is None:
+            line = f"{dyn:<12}{N:>6}" + "".join(f"{'-':>{w}}" for w in (11, 9, 14, 12, 15))
+        else:
+            line = (f"{dyn:<12}{N:>6}{tm:>11.3f}{tt:>9.3f}{gf / tm:>14.1f}{gf / tt:>12.1f}"
+                    f"{tt / tm:>15.2f}")
         if mem:
             line += f"{mem[0]:>18.0f}{mem[1]:>8.0f}{mem[0] / mem[1]:>15.2f}"
-        print(line + f"{err:>10.1e}")
+        print(line + (f"{err:>10.1e}" if err is not None else f"{'-':>10}"))
     print("ratio torch/meganet > 1: meganet is faster. Peak memory: growth of the resident set "
           "during one step, fresh process per model.")
 

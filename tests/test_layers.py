@@ -242,3 +242,22 @@ def test_layer_stencil_restriction_maps_every_kernel():
     S = mg.DoubleSymLayer(K1, Bin=mg.opCNNBias(nImg + (3,)))
     ths = S.initTheta(rng=1)
     np.testing.assert_allclose(S.restrictConvStencils(ths)[:K1.nTheta()], K1.restrictConvStencils(ths[:K1.nTheta()]))
+
+
+def test_single_layer_recomputation_leaves_running_statistics(rng):
+    """JTmv/Jmv without tmp recompute the layer's intermediates (in training mode) without
+    updating a BatchNormLayer2's running statistics a second time; the products agree with
+    those from the stored intermediates."""
+    nl = mg.BatchNormLayer2((4, 4, 3), momentum=0.5, isWeight=True)
+    L = mg.SingleLayer(mg.Conv2D((4, 4), (3, 3, 2, 3)), activation=mg.reluActivation, normLayer=nl)
+    th = L.initTheta(rng=1)
+    Y = rng.standard_normal((3, 4, 4, 2))
+    Z, tmp = L.forwardProp(th, Y, storeInterm=True)
+    mean, var = nl.runningMean.copy(), nl.runningVar.copy()
+    W = rng.standard_normal(Z.shape)
+    v = rng.standard_normal(th.shape)
+    for a, b in zip(L.JTmv(W, th, Y), L.JTmv(W, th, Y, tmp)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    np.testing.assert_allclose(L.Jthetamv(v, th, Y), L.Jthetamv(v, th, Y, tmp), rtol=1e-12)
+    np.testing.assert_array_equal(nl.runningMean, mean)
+    np.testing.assert_array_equal(nl.runningVar, var)

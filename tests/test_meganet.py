@@ -12,7 +12,7 @@ def _symConv(nImg, c, useGPU, kernel=mg.Conv2D):
                              normLayer1=mg.TVNormLayer(nImg + (c,), isWeight=True, useGPU=useGPU))
 
 
-def _pdeNetwork(useGPU, opening_norm="inst"):
+def _pdeNetwork(useGPU, opening_norm="inst", storeInputs="needed"):
     """opening conv+norm, ResNN, 1x1 connector layer, DoubleHamiltonianNN, pooling, LeapFrogNN, pooling."""
     n1 = (8, 4)
     normCls = mg.InstNormLayer if opening_norm == "inst" else mg.BatchNormLayer
@@ -28,12 +28,14 @@ def _pdeNetwork(useGPU, opening_norm="inst"):
     n2 = (4, 2)
     leapfrog = mg.LeapFrogNN(_symConv(n2, 4, useGPU), 2, 0.4)
     pool2 = mg.Connector(mg.opPool(n2 + (4,), 2, useGPU=useGPU))
-    return mg.Meganet([opening, parabolic, conn1x1, hamiltonian, pool1, leapfrog, pool2])
+    return mg.Meganet([opening, parabolic, conn1x1, hamiltonian, pool1, leapfrog, pool2],
+                      storeInputs=storeInputs)
 
 
+@pytest.mark.parametrize("storeInputs", ["needed", "all"])
 @pytest.mark.parametrize("opening_norm", ["inst", "batch"])
-def test_meganet_pde_network_derivatives(opening_norm, useGPU):
-    net = _pdeNetwork(useGPU, opening_norm)
+def test_meganet_pde_network_derivatives(opening_norm, storeInputs, useGPU):
+    net = _pdeNetwork(useGPU, opening_norm, storeInputs)
     assert net.sizeFeatIn() == (8, 4, 1) and net.sizeFeatOut() == (2, 1, 4)
     assertElementDerivatives(net, nEx=2)
 
@@ -132,3 +134,125 @@ def test_meganet_bad_input():
                     mg.ResNN(mg.SingleLayer(mg.Dense((3, 3))), 2, 0.1)])
     with pytest.raises(ValueError, match="Meganet: blocks must contain at least one block"):
         mg.Meganet([])
+
+
+# ---------------------------------------------------------------- memory of the training sweep
+def _tmpArrays(tmp, out):
+    """Ids and sizes of the arrays reachable from a (nested) tmp."""
+    if tmp is None:
+        return out
+    if hasattr(tmp, "shape") and hasattr(tmp, "nbytes"):
+        out[id(tmp)] = tmp.nbytes
+    elif isinstance(tmp, (tuple, list)):
+        for t in tmp:
+            _tmpArrays(t, out)
+    return out
+
+
+def test_meganet_store_inputs_needed_keeps_what_jtmv_reads(rng):
+    net = _pdeNetwork(False)
+    assert net.storeInputs == "needed"
+    th = net.initTheta(rng=1)
+    Y = rng.standard_normal((3,) + net.sizeFeatIn())
+    Z, tmp = net.forwardProp(th, Y)
+    # kept: the network's input, the inputs of the ResNN and of the 1x1 layer, and the
+    # outputs of the reversible blocks (held by their tmp anyway) as the connectors'
+    # inputs; not kept: the inputs of the reversible blocks (Hamiltonian, leapfrog)
+    assert [s.Y is not None for s in tmp] == [True, True, True, False, True, False, True]
+    assert tmp[4].Y is tmp[3].tmp and tmp[6].Y is tmp[5].tmp.YN
+    assert tmp[0].Y is Y
+    assert tmp[0].tmp[0].Y is Y and tmp[2].tmp[0].Y is tmp[2].Y     # NN's own records
+    full = _pdeNetwork(False, storeInputs="all")
+    Zf, tmpf = full.forwardProp(th, Y)
+    np.testing.assert_array_equal(Z, Zf)
+    assert all(s.Y is not None for s in tmpf)
+    lean, every = sum(_tmpArrays(tmp, {}).values()), sum(_tmpArrays(tmpf, {}).values())
+    assert lean < every
+    # the same products from either tmp (JTmv reads nothing more, Jmv recomputes the inputs)
+    W = rng.standard_normal(Z.shape)
+    dth, dY = net.JTmv(W, th, Y, tmp)
+    dthf, dYf = full.JTmv(W, th, Y, tmpf)
+    np.testing.assert_allclose(dth, dthf, rtol=1e-12)
+    np.testing.assert_allclose(dY, dYf, rtol=1e-12)
+    v, dV = rng.standard_normal(th.shape), rng.standard_normal(Y.shape)
+    ref = full.Jmv(v, dV, th, Y, tmpf)
+    np.testing.assert_allclose(net.Jmv(v, dV, th, Y, tmp), ref, rtol=1e-12)
+    np.testing.assert_allclose(net.Jmv(v, dV, th, Y, None), ref, rtol=1e-12)
+    np.testing.assert_allclose(net.Jmv(None, dV, th, Y, tmp), full.JYmv(dV, th, Y, tmpf), rtol=1e-12)
+
+
+def test_meganet_lean_jmv_leaves_running_statistics(rng):
+    """Recomputing a missing input runs the elements before it forwards without changing
+    their state (BatchNormLayer2's running statistics)."""
+    n = (4, 4)
+    bn2 = mg.BatchNormLayer2(n + (2,), momentum=0.5)
+    net = mg.Meganet([mg.NN([mg.SingleLayer(mg.Conv2D(n, (3, 3, 1, 2)), normLayer=bn2)]),
+                      mg.Connector(mg.opPool(n + (2,), 2)),
+                      mg.LeapFrogNN(mg.DoubleSymLayer(mg.Conv2D((2, 2), (3, 3, 2, 2))), 2, 0.3)])
+    th = net.initTheta(rng=2)
+    Y = rng.standard_normal((3,) + net.sizeFeatIn())
+    Z, tmp = net.forwardProp(th, Y)
+    assert tmp[2].Y is None
+    state = net.getState()
+    v = rng.standard_normal(th.shape)
+    Jv = net.Jthetamv(v, th, Y, tmp)
+    for k, val in net.getState().items():
+        np.testing.assert_array_equal(val, state[k])
+    net.setState(state)
+    full = mg.Meganet(net.blocks, storeInputs="all")
+    Zf, tmpf = full.forwardProp(th, Y)
+    np.testing.assert_allclose(Jv, full.Jthetamv(v, th, Y, tmpf), rtol=1e-12)
+
+
+def test_meganet_store_interm_passed_to_the_layers(rng):
+    net = _pdeNetwork(False)
+    th = net.initTheta(rng=3)
+    Y = rng.standard_normal((2,) + net.sizeFeatIn())
+    _, tmp = net.forwardProp(th, Y)
+    assert tmp[0].tmp[0].tmp is None and tmp[1].tmp[0].tmp is None
+    Z, tmpI = net.forwardProp(th, Y, storeInterm=True)
+    assert tmpI[0].tmp[0].tmp is not None and tmpI[1].tmp[0].tmp is not None
+    W = rng.standard_normal(Z.shape)
+    for a, b in zip(net.JTmv(W, th, Y, tmpI), net.JTmv(W, th, Y, tmp)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_meganet_store_inputs_bad_value():
+    with pytest.raises(ValueError, match=r"Meganet: storeInputs must be one of \('needed', 'all'\); "
+                                         r"got 'some'"):
+        mg.Meganet([mg.NN([mg.SingleLayer(mg.Dense((4, 3)))])], storeInputs="some")
+    with pytest.raises(ValueError, match=r"NN: storeInputs must be one of"):
+        mg.NN([mg.SingleLayer(mg.Dense((4, 3)))], storeInputs=True)
+
+
+def test_meganet_keep_tmp_releases_records_as_jtmv_consumes_them(rng):
+    net = _pdeNetwork(False)
+    assert net.keepTmp is False
+    th = net.initTheta(rng=4)
+    Y = rng.standard_normal((2,) + net.sizeFeatIn())
+    Z, tmp = net.forwardProp(th, Y)
+    assert isinstance(tmp, list)
+    inner = tmp[0].tmp
+    W = rng.standard_normal(Z.shape)
+    dth, dY = net.JTmv(W, th, Y, tmp)
+    assert tmp == [None] * len(net.blocks) and inner == [None]     # nested NN released too
+    # a released tmp is recomputed: the same products
+    for a, b in zip(net.JTmv(W, th, Y, tmp), (dth, dY)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    v = rng.standard_normal(th.shape)
+    ref = net.Jthetamv(v, th, Y, None)
+    np.testing.assert_allclose(net.Jthetamv(v, th, Y, tmp), ref, rtol=1e-12)
+    # keepTmp=True (and Meganet.m's storeInputs='all'): tmp stays intact
+    keep = mg.Meganet(net.blocks, storeInputs="all", keepTmp=True)
+    Z2, tmp2 = keep.forwardProp(th, Y)
+    before = [(s.Y, s.tmp) for s in tmp2]
+    for a, b in zip(keep.JTmv(W, th, Y, tmp2), (dth, dY)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert all(s.Y is b[0] and s.tmp is b[1] for s, b in zip(tmp2, before))
+    np.testing.assert_allclose(keep.Jthetamv(v, th, Y, tmp2), ref, rtol=1e-12)
+    assertElementDerivatives(keep, nEx=2)
+
+
+def test_meganet_keep_tmp_bad_value():
+    with pytest.raises(TypeError, match=r"Meganet: keepTmp must be True or False; got 'yes'"):
+        mg.Meganet([mg.NN([mg.SingleLayer(mg.Dense((4, 3)))])], keepTmp="yes")

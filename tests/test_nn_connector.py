@@ -153,6 +153,20 @@ def test_connector_reshape_and_image_shapes(useGPU, rng):
     assertElementDerivatives(con, nEx=2)
 
 
+def test_connector_products_do_not_read_the_input(rng):
+    """NN/Meganet need not keep a connector's input: its products use the direction only."""
+    con = mg.Connector(mg.opPool((4, 4, 2), 2))
+    assert con.readsInput("JTmv") is False and con.readsInput("Jmv") is False
+    net = mg.NN([mg.SingleLayer(mg.Conv2D((4, 4), (1, 1, 1, 2))), con])
+    th, Y = net.initTheta(rng=0), rng.standard_normal((3, 4, 4, 1))
+    Z, tmp = net.forwardProp(th, Y)
+    assert tmp[0].Y is not None and tmp[1].Y is None
+    full = mg.NN(net.layers, storeInputs="all")
+    W = rng.standard_normal(Z.shape)
+    for a, b in zip(net.JTmv(W, th, Y, tmp), full.JTmv(W, th, Y, full.forwardProp(th, Y)[1])):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
 def test_connector_pooling_operator(useGPU, rng):
     P = mg.opPool((4, 6, 3), 2, useGPU=useGPU)
     con = mg.Connector(P)

@@ -40,7 +40,9 @@ class Connector(AbstractMeganetElement):
 
     ``b`` is a scalar or an array with ``prod(sizeFeatOut)`` entries (broadcast over
     examples). Derivatives: ``J_Y dY = K dY``, ``J_Y^T W = K^T W``; the weight
-    derivatives are empty (``(0,)``, or ``(N, 0)`` per example).
+    derivatives are empty (``(0,)``, or ``(N, 0)`` per example). They do not read the
+    input ``Y`` (only the direction), so a network need not keep it (see
+    :meth:`readsInput`).
 
     Parameters
     ----------
@@ -95,6 +97,11 @@ class Connector(AbstractMeganetElement):
 
     def nTheta(self):
         return 0
+
+    def readsInput(self, product):
+        """False: ``Jmv`` and ``JTmv`` apply the fixed map to the direction only, so
+        :class:`NN`/:class:`Meganet` need not keep the connector's input."""
+        return False
 
     def sizeFeatIn(self):
         return self._fin

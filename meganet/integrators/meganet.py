@@ -11,21 +11,41 @@ class Meganet(ChainBase):
 
     ``theta = [theta_0; theta_1; ...]`` (the blocks' weights in order); each block's
     ``sizeFeatIn()`` must equal the previous block's ``sizeFeatOut()``. ``tmp`` holds,
-    per block, ``(input of the block, block tmp)``; the derivative products compose the
-    blocks' ones as :class:`NN` composes layers, so a reversible block keeps its small
-    ``tmp`` inside the network's. With ``tmp=None`` ``JTmv`` runs the forward pass first.
+    per block, a :class:`.LayerStep` ``(input of the block, block tmp)``; the derivative
+    products compose the blocks' ones as :class:`NN` composes layers, so a reversible
+    block keeps its small ``tmp`` inside the network's. With ``tmp=None`` ``JTmv`` runs
+    the forward pass first.
+
+    Memory of the training sweep (``forwardProp`` + ``JTmv``; see :class:`NN` for the
+    options, which do not change any result): by default the input of a block whose
+    ``JTmv`` does not read it is not kept (None in ``tmp``): a :class:`.Connector`
+    (pooling, ...) and a reversible block (``DoubleHamiltonianNN``, ``LeapFrogNN``,
+    ``HamiltonianNN``, which recompute their states from their output); and ``JTmv``
+    releases every block's record as soon as it has been used. The sweep then holds the
+    network's input, the inputs of the other blocks and the reversible blocks' final
+    states, and each of them only until the backward sweep has passed its block.
 
     Parameters
     ----------
     blocks : list of elements
     useGPU, precision : optional
         Default: the blocks' (which must then agree); given values are pushed to all.
+    storeInputs : {'needed', 'all'}, default 'needed'
+        ``'needed'``: keep a block's input only if its ``JTmv`` reads it (``Jmv`` with
+        ``tmp`` recomputes the others by running the blocks before them forwards);
+        ``'all'``: keep every input (Meganet.m).
+    keepTmp : bool, default False
+        False: ``JTmv`` empties ``tmp`` (a list) as it consumes it, and a later product
+        with that ``tmp`` runs the forward pass again; True: ``tmp`` stays intact
+        (Meganet.m). ``storeInputs='all', keepTmp=True`` is the fastest for repeated
+        products with one ``tmp`` (Jacobian operators, Gauss-Newton), at the price of
+        memory. Nested ``NN`` blocks have their own options.
     """
 
     _kind = "block"
 
-    def __init__(self, blocks, useGPU=None, precision=None):
-        self._initChain(blocks, useGPU, precision, "blocks")
+    def __init__(self, blocks, useGPU=None, precision=None, storeInputs="needed", keepTmp=False):
+        self._initChain(blocks, useGPU, precision, "blocks", storeInputs, keepTmp)
 
     def getBlockIndices(self):
         """Host integer array of length ``nTheta``: the block (0-based) owning each weight."""

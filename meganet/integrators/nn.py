@@ -17,20 +17,32 @@ class NN(ChainBase):
         JTmv:  P_n = W;  (g_k, P_k) = J_k^T P_{k+1}  for k = n-1 .. 0;
                dY = P_0,  dtheta = [g_0; g_1; ...]
 
-    Memory: ``tmp`` holds every layer's input and its ``tmp`` (Meganet.m's ``tmp{k,1}``,
-    ``tmp{k,2}``). With ``tmp=None`` ``Jmv`` recomputes the layers forwards along with
-    the directions and ``JTmv`` runs the forward pass first.
+    Memory: ``tmp`` is a list with, per layer, a :class:`.LayerStep` of its input and its
+    ``tmp`` (Meganet.m's ``tmp{k,1}``, ``tmp{k,2}``). With ``tmp=None`` ``Jmv``
+    recomputes the layers forwards along with the directions and ``JTmv`` runs the
+    forward pass first. Two options trade memory for the speed of repeated products;
+    neither changes any result.
 
     Parameters
     ----------
     layers : list of elements
     useGPU, precision : optional
         Default: the layers' (which must then agree); given values are pushed to all.
+    storeInputs : {'needed', 'all'}, default 'needed'
+        ``'needed'``: keep a layer's input only if its ``JTmv`` reads it (not for a
+        :class:`.Connector` nor a reversible block); ``Jmv`` with ``tmp`` recomputes the
+        missing inputs it needs by running the layers before them forwards. ``'all'``:
+        keep every input (Meganet.m).
+    keepTmp : bool, default False
+        False: ``JTmv`` empties ``tmp`` record by record as its backward sweep consumes
+        it, so that each input and intermediate is freed as soon as it has been used; a
+        later product given that ``tmp`` runs the forward pass again. True: ``tmp`` stays
+        intact for repeated products (Meganet.m).
     """
 
     _kind = "layer"
 
-    def __init__(self, layers, useGPU=None, precision=None):
-        self._initChain(layers, useGPU, precision, "layers")
+    def __init__(self, layers, useGPU=None, precision=None, storeInputs="needed", keepTmp=False):
+        self._initChain(layers, useGPU, precision, "layers", storeInputs, keepTmp)
 
     ignoredMatlabOptions = {"nt": "the number of layers is len(layers)"}

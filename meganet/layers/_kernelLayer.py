@@ -45,9 +45,17 @@ class KernelLayer(AbstractMeganetElement):
         keep = self.storeInterm if storeInterm is None else bool(storeInterm)
         return Z, (tmp if (doDerivative and keep) else None)
 
-    def _temps(self, theta, Y, tmp):
-        """The intermediates: ``tmp`` if given, else recomputed."""
-        return self._forward(theta, Y, True)[1] if tmp is None else tmp
+    def _temps(self, theta, Y, tmp, **kwargs):
+        """The intermediates: ``tmp`` if given, else recomputed by ``_forward(theta, Y, True,
+        **kwargs)`` (leaving the layer's state, e.g. a normalization layer's running
+        statistics, as it was)."""
+        if tmp is not None:
+            return tmp
+        state = self.getState()
+        tmp = self._forward(theta, Y, True, **kwargs)[1]
+        if state:
+            self.setState(state)
+        return tmp
 
     def _mapKernels(self, theta, method):
         parts, start = [], 0

@@ -90,18 +90,34 @@ class SingleLayer(KernelLayer):
         return tuple(self.K.sizeFeatOut())
 
     # ------------------------------------------------------------------ forward
-    def _forward(self, theta, Y, doDerivative):
+    def forwardProp(self, theta, Y, doDerivative=True, storeInterm=None):
+        """``(Z, tmp)``; ``tmp`` holds the intermediates if ``storeInterm`` (default: the
+        layer's option) and ``doDerivative``, else None (and they are not computed)."""
+        keep = bool(doDerivative) and (self.storeInterm if storeInterm is None else bool(storeInterm))
+        return self._forward(theta, Y, doDerivative, "all" if keep else "none")
+
+    def _forward(self, theta, Y, doDerivative, keep="all"):
+        """``(Z, tmp)``. ``keep``: ``'all'`` the intermediates as a :class:`SingleLayerTmp`;
+        ``'adjoint'`` those ``JTmv`` needs, without ``KY`` when a normalization layer
+        follows the kernel (not held while the activation is evaluated; ``JTmv``
+        recomputes it for the normalization's adjoint); ``'none'``: None (``sigma'`` is
+        not evaluated)."""
         th1, th2, th3, th4 = self.split(theta)
         KY = self.K.Amv(th1, Y)
         V, tmpNL = KY, None
         if self.normLayer is not None:
             V, tmpNL = self.normLayer.forwardProp(th4, KY, doDerivative=doDerivative)
+            if keep != "all":
+                KY = None
+            if keep == "none":
+                tmpNL = None
         if th2.size:
             V = V + biasApply(self.Bin, th2, self.sizeFeatOut())
-        A, dA = self.activation(V, doDerivative=doDerivative)
+        A, dA = self.activation(V, doDerivative=bool(doDerivative) and keep != "none")
+        V = None
         if th3.size:
             A = A + biasApply(self.Bout, th3, self.sizeFeatOut())
-        return A, SingleLayerTmp(KY, tmpNL, dA)
+        return A, (None if keep == "none" else SingleLayerTmp(KY, tmpNL, dA))
 
     # ------------------------------------------------------------------ J products
     def Jmv(self, dtheta, dY, theta, Y, tmp=None):
@@ -126,18 +142,24 @@ class SingleLayer(KernelLayer):
         return dZ
 
     def JTmv(self, W, theta, Y, tmp=None, doDerivative=(True, True), reduceDim=True):
-        KY, tmpNL, dA = self._temps(theta, Y, tmp)
+        # without tmp: recompute the intermediates, holding each full-size array only as
+        # long as it is needed (KY is computed again for the normalization's adjoint)
+        KY, tmpNL, dA = self._temps(theta, Y, tmp, keep="adjoint")
         th1, th2, th3, th4 = self.split(theta)
         xp = self.xp
         S = dA * W
+        dA = None
         dth = None
         if doDerivative[0]:
             parts = []
             dth2 = biasApplyT(self.Bin, S, reduceDim) if self.Bin is not None else None
             dth3 = biasApplyT(self.Bout, W, reduceDim) if self.Bout is not None else None
         if self.normLayer is not None:
+            if KY is None:
+                KY = self.K.Amv(th1, Y)
             dth4, S = self.normLayer.JTmv(S, th4, KY, tmpNL, doDerivative=(doDerivative[0], True),
                                           reduceDim=reduceDim)
+            KY = tmpNL = None
         dY = self.K.JYTmv(S, th1, Y) if doDerivative[1] else None
         if doDerivative[0]:
             parts.append(self.K.JthetaTmv(S, th1, Y, reduceDim=reduceDim))
