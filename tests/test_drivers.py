@@ -36,7 +36,7 @@ import cnnDriver  # noqa: E402
 import cnnResults  # noqa: E402
 import runFashionMNIST  # noqa: E402
 
-TINY = dict(nf=[2, 4, 4], nt=1, h=1.0, learningRate=[0.05], miniBatch=16, alpha=(5e-4, 5e-4, 3e-4),
+TINY = dict(runFashionMNIST.SETTINGS, nf=[2, 4, 4], nt=1, h=1.0, learningRate=[0.05], epochs=1, miniBatch=16,
             historySubset=32)
 
 
