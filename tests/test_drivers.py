@@ -97,6 +97,27 @@ def test_runFashionMNIST_tiny(tmp_path, capsys):
     assert set(res) == {"parabolic", "leapfrog"}
 
 
+def test_runFashionMNIST_validation_split_and_schedule_options(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(runFashionMNIST, "SETTINGS", TINY)
+    res = runFashionMNIST.main(["--nval", "24", "--ntrain", "48", "--epochs", "2", "--dynamics", "parabolic",
+                                "--jobs", "1", "--out", str(tmp_path), "--lr", "0.03", "--nesterov", "1"])
+    out = capsys.readouterr().out
+    assert "parabolic: validation accuracy" in out and "(24 validation images," in out
+    assert "test accuracy" not in out                  # the test images are not touched
+    r = res["parabolic"]
+    assert r["test"] is None and r["His"].nRows == 2
+    np.testing.assert_allclose(r["His"]["lr"], mg.CosineSchedule(0.03, 2).rates(), rtol=1e-6)
+    assert "train / val / test): 48 / 24 / 0" in out
+
+
+def test_runFashionMNIST_learningRate_setting():
+    s = dict(runFashionMNIST.SETTINGS)
+    assert runFashionMNIST.learningRate(dict(s, learningRate=0.04), 5).rates() == mg.CosineSchedule(0.04, 5).rates()
+    assert runFashionMNIST.learningRate(dict(s, learningRate=[0.05, 0.01]), 4).rates() == [0.05, 0.05, 0.01, 0.01]
+    with pytest.raises(ValueError, match="nval must be >= 0"):
+        runFashionMNIST.runFashionMNIST(nval=-1, outDir=None)
+
+
 @pytest.mark.slow
 def test_runFashionMNIST_parallel_matches_sequential(tmp_path):
     run = runFashionMNIST.runFashionMNIST
