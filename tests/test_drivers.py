@@ -112,6 +112,12 @@ def test_runFashionMNIST_validation_split_and_schedule_options(tmp_path, capsys,
 
 def test_runFashionMNIST_learningRate_setting():
     s = dict(runFashionMNIST.SETTINGS)
+    # the recipe of make run: 5 epochs of a cosine decay from 0.05; --epochs stretches it
+    assert runFashionMNIST.defaultEpochs(s) == 5
+    np.testing.assert_allclose(runFashionMNIST.learningRate(s, 5).rates(),
+                               [0.0488, 0.0397, 0.025, 0.0103, 0.0012], atol=1e-4)
+    r7 = runFashionMNIST.learningRate(s, 7).rates()
+    assert len(r7) == 7 and r7[0] < 0.05 and r7[-1] < 0.001 and r7 == sorted(r7, reverse=True)
     assert runFashionMNIST.learningRate(dict(s, learningRate=0.04), 5).rates() == mg.CosineSchedule(0.04, 5).rates()
     assert runFashionMNIST.learningRate(dict(s, learningRate=[0.05, 0.01]), 4).rates() == [0.05, 0.05, 0.01, 0.01]
     with pytest.raises(ValueError, match="nval must be >= 0"):
