@@ -45,7 +45,7 @@ DYNAMICS = ("parabolic", "hamiltonian", "leapfrog")
 #: :func:`learningRate`), mini-batch, Nesterov momentum, random rotations (degrees, 0: none),
 #: regularization (alphaW, alphaTheta, alphaTime), examples for the training columns of the
 #: history. Chosen on a validation split of the training images (README.md).
-SETTINGS = dict(nf=[8, 16, 32, 64], nt=2, h=1.0, epochs=5, learningRate=0.05, miniBatch=64, nesterov=False,
+SETTINGS = dict(nf=[8, 16, 32, 64], nt=2, h=1.0, epochs=5, learningRate=0.05, miniBatch=64, nesterov=True,
                 rotate=0.0, alpha=(5e-4, 5e-4, 3e-4), historySubset=1000)
 
 

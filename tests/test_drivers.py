@@ -112,8 +112,8 @@ def test_runFashionMNIST_validation_split_and_schedule_options(tmp_path, capsys,
 
 def test_runFashionMNIST_learningRate_setting():
     s = dict(runFashionMNIST.SETTINGS)
-    # the recipe of make run: 5 epochs of a cosine decay from 0.05; --epochs stretches it
-    assert runFashionMNIST.defaultEpochs(s) == 5
+    # the recipe of make run: 5 epochs of a cosine decay from 0.05, Nesterov momentum; --epochs stretches it
+    assert runFashionMNIST.defaultEpochs(s) == 5 and s["nesterov"] is True and s["miniBatch"] == 64
     np.testing.assert_allclose(runFashionMNIST.learningRate(s, 5).rates(),
                                [0.0488, 0.0397, 0.025, 0.0103, 0.0012], atol=1e-4)
     r7 = runFashionMNIST.learningRate(s, 7).rates()
