@@ -13,6 +13,10 @@ and ends with one line per network::
     parabolic: test accuracy 88.1 % (2000 test images, 2.1 min)
 
     python drivers/runFashionMNIST.py [--full] [--epochs 5] [--jobs 3] [--out results]
+
+``--nval 2000`` holds out 2,000 of the training images, trains on the others and reports the
+validation accuracy instead of touching the test images (how :data:`SETTINGS` were chosen);
+``--lr``, ``--nesterov``, ``--rotate`` override the training recipe.
 """
 
 import os
@@ -37,10 +41,12 @@ from cnnDriver import cnnDriver  # noqa: E402
 DYNAMICS = ("parabolic", "hamiltonian", "leapfrog")
 
 #: The settings of ``make run``: widths of the opening layer and the three units, time steps,
-#: step size, learning rate per epoch, mini-batch, regularization (alphaW, alphaTheta,
-#: alphaTime), examples for the training columns of the history.
-SETTINGS = dict(nf=[8, 16, 32, 64], nt=2, h=1.0, learningRate=[0.05, 0.05, 0.02, 0.005, 0.001],
-                miniBatch=64, alpha=(5e-4, 5e-4, 3e-4), historySubset=1000)
+#: step size, epochs, learning rate (a number: peak of a cosine decay to 0 over the epochs,
+#: :func:`learningRate`), mini-batch, Nesterov momentum, random rotations (degrees, 0: none),
+#: regularization (alphaW, alphaTheta, alphaTime), examples for the training columns of the
+#: history. Chosen on a validation split of the training images (README.md).
+SETTINGS = dict(nf=[8, 16, 32, 64], nt=2, h=1.0, epochs=5, learningRate=0.05, miniBatch=64, nesterov=True,
+                rotate=0.0, alpha=(5e-4, 5e-4, 3e-4), historySubset=1000)
 
 
 class _Progress:
@@ -59,20 +65,40 @@ class _Progress:
         return out
 
 
-def trainOne(dynamic, full, epochs, outDir, ntrain, ntest, seed, s, queue=None):
+def learningRate(s, epochs):
+    """The learning-rate schedule of settings ``s`` over ``epochs`` epochs.
+
+    ``s['learningRate']`` a number: the peak of a cosine decay to 0
+    (:class:`meganet.CosineSchedule`); a sequence: one rate per part of the training
+    (:class:`meganet.StepSchedule`, stretched or compressed to ``epochs``).
+    """
+    lr = s["learningRate"]
+    if isinstance(lr, (int, float)):
+        return mg.CosineSchedule(lr, epochs)
+    return mg.StepSchedule(lr, epochs)
+
+
+def defaultEpochs(s):
+    """Epochs of settings ``s``: ``s['epochs']``, else one per rate of a step schedule."""
+    return int(s["epochs"]) if "epochs" in s else len(s["learningRate"])
+
+
+def trainOne(dynamic, full, epochs, outDir, ntrain, ntest, seed, s, queue=None, nval=0):
     """Train one network (in a worker process when ``queue`` is given); returns a summary dict."""
-    lrs = list(s["learningRate"])
-
-    def learningRate(epoch):          # the schedule stretched or compressed to ``epochs``
-        return lrs[min(len(lrs) - 1, (epoch - 1) * len(lrs) // epochs)]
-
-    opt = mg.SGD(maxEpochs=epochs, miniBatch=s["miniBatch"], learningRate=learningRate, momentum=0.9,
-                 nesterov=False, P=mg.ProjBound(-1, 1), out=1, progress=queue is None, rng=seed)
+    opt = mg.SGD(maxEpochs=epochs, miniBatch=s["miniBatch"], learningRate=learningRate(s, epochs), momentum=0.9,
+                 nesterov=s["nesterov"], P=mg.ProjBound(-1, 1), out=1, progress=queue is None, rng=seed)
     resFile = None if outDir is None else os.path.join(outDir, f"fashionmnist-{dynamic}")
     wrap = None if queue is None else (lambda f: _Progress(f, queue, dynamic))
+    augment = False
+    if s["rotate"] > 0:
+        augRng = np.random.default_rng([seed, 1])
+
+        def augment(Y):
+            return mg.randomRotate(Y, (-s["rotate"], s["rotate"]), augRng)
+
     t0 = time.perf_counter()
-    xc, His, xOpt, info = cnnDriver("fashionmnist", dynamic, ntrain, 0, s["nf"], s["nt"], s["h"], False,
-                                    "single", opt, False, s["alpha"], mg.BatchNormLayer2, resFile,
+    xc, His, xOpt, info = cnnDriver("fashionmnist", dynamic, ntrain, nval, s["nf"], s["nt"], s["h"], False,
+                                    "single", opt, augment, s["alpha"], mg.BatchNormLayer2, resFile,
                                     ntest=ntest, embedded=not full, rng=seed,
                                     historySubset=s["historySubset"], wrapObjective=wrap, full_output=True)
     return dict(His=His, test=info["test"], minutes=(time.perf_counter() - t0) / 60.0, files=info["files"],
@@ -87,7 +113,7 @@ def _worker(args):
 
 
 def runFashionMNIST(full=False, dynamics=DYNAMICS, epochs=None, outDir="results", figures=True, ntrain=None,
-                    ntest=None, seed=0, settings=None, jobs=3):
+                    ntest=None, seed=0, settings=None, jobs=3, nval=0):
     """Train the PDE-CNNs on Fashion-MNIST; returns ``{dynamic: summary}``.
 
     Parameters
@@ -96,8 +122,8 @@ def runFashionMNIST(full=False, dynamics=DYNAMICS, epochs=None, outDir="results"
         Use the full data set (refuse the embedded subset).
     dynamics : sequence of str
     epochs : int, optional
-        Number of epochs (default: one per entry of ``SETTINGS['learningRate']``; another
-        number stretches or compresses that schedule).
+        Number of epochs (default ``SETTINGS['epochs']``); the learning-rate schedule
+        stretches or compresses to it (:func:`learningRate`).
     outDir : str or None
         Folder of the results files, logs and figures (None: nothing written).
     figures : bool
@@ -110,38 +136,52 @@ def runFashionMNIST(full=False, dynamics=DYNAMICS, epochs=None, outDir="results"
     jobs : int
         Networks trained at the same time (separate processes); 1 trains them one after the
         other in this process, printing the optimizer's table and progress bars.
+    nval : int
+        Hold out this many training images (drawn at random with ``seed``) for validation,
+        train on the others and report the validation accuracy; the test images are then not
+        used at all (the way the settings were chosen).
 
     Returns
     -------
     results : dict
         Per dynamic: ``His``, ``test`` (:func:`meganet.classificationResults` of the final
-        weights), ``minutes`` (training and evaluation), ``files``, ``Ytest`` (the test images as
-        the network saw them, normalized).
+        weights; None with ``nval > 0``), ``minutes`` (training and evaluation), ``files``,
+        ``Ytest`` (the test images as the network saw them, normalized).
     """
     s = dict(SETTINGS, **(settings or {}))
-    epochs = len(s["learningRate"]) if epochs is None else int(epochs)
+    epochs = defaultEpochs(s) if epochs is None else int(epochs)
+    nval = int(nval)
+    if nval < 0:
+        raise ValueError(f"runFashionMNIST: nval must be >= 0 validation images; got {nval}")
+    if nval > 0:
+        ntest, figures = 0, False
     if outDir is not None:
         os.makedirs(outDir, exist_ok=True)
     t0 = time.perf_counter()
     if jobs <= 1:
-        results = {d: trainOne(d, full, epochs, outDir, ntrain, ntest, seed, s) for d in dynamics}
+        results = {d: trainOne(d, full, epochs, outDir, ntrain, ntest, seed, s, None, nval) for d in dynamics}
     else:
-        results = _runParallel(dynamics, full, epochs, outDir, ntrain, ntest, seed, s, jobs)
+        results = _runParallel(dynamics, full, epochs, outDir, ntrain, ntest, seed, s, jobs, nval)
     total = (time.perf_counter() - t0) / 60.0
     if outDir is not None and figures:
         drawFigures(results, outDir)
     print(f"\nwall-clock time of the training: {total:.1f} min ({jobs} job(s))")
     for dynamic, r in results.items():
         t = r["test"]
-        print(f"{dynamic}: test accuracy {t['accuracy']:.1f} % ({t['nExamples']} test images, "
-              f"{r['minutes']:.1f} min)")
+        if nval > 0:
+            acc = np.asarray(r["His"]["val accuracy"])
+            print(f"{dynamic}: validation accuracy {acc[-1]:.1f} % ({nval} validation images, "
+                  f"{r['minutes']:.1f} min; per epoch " + " ".join(f"{a:.1f}" for a in acc) + ")")
+        else:
+            print(f"{dynamic}: test accuracy {t['accuracy']:.1f} % ({t['nExamples']} test images, "
+                  f"{r['minutes']:.1f} min)")
     return results
 
 
-def _runParallel(dynamics, full, epochs, outDir, ntrain, ntest, seed, s, jobs):
+def _runParallel(dynamics, full, epochs, outDir, ntrain, ntest, seed, s, jobs, nval):
     from tqdm import tqdm
 
-    nTrain = ntrain if ntrain is not None else (mg.setupFashionMNIST(None, 0, embedded=not full)[0].shape[0])
+    nTrain = ntrain if ntrain is not None else (mg.setupFashionMNIST(None, 0, embedded=not full)[0].shape[0] - nval)
     perEpoch = nTrain // s["miniBatch"]
     ctx = multiprocessing.get_context("spawn")
     with ctx.Manager() as manager:
@@ -152,7 +192,7 @@ def _runParallel(dynamics, full, epochs, outDir, ntrain, ntest, seed, s, jobs):
         }
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
             futures = {
-                d: pool.submit(_worker, (d, full, epochs, outDir, ntrain, ntest, seed, s, queue))
+                d: pool.submit(_worker, (d, full, epochs, outDir, ntrain, ntest, seed, s, queue, nval))
                 for d in dynamics
             }
             while not all(f.done() for f in futures.values()) or not queue.empty():
@@ -207,9 +247,20 @@ def main(argv=None):
     p.add_argument("--out", default="results", help="folder of results and figures")
     p.add_argument("--no-figures", action="store_true")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--nval", type=int, default=0,
+                   help="hold out this many training images and report validation accuracy (no test images)")
+    p.add_argument("--lr", type=float, nargs="+",
+                   help="one number: peak of a cosine decay to 0; several: rate per part of the training "
+                        "(default: SETTINGS)")
+    p.add_argument("--nesterov", type=int, choices=(0, 1), help="Nesterov momentum (default: SETTINGS)")
+    p.add_argument("--rotate", type=float, help="random rotations in [-a, a] degrees (default: SETTINGS)")
     args = p.parse_args(argv)
+    lr = args.lr[0] if args.lr is not None and len(args.lr) == 1 else args.lr
+    settings = {k: v for k, v in (("learningRate", lr), ("rotate", args.rotate),
+                                  ("nesterov", None if args.nesterov is None else bool(args.nesterov)))
+                if v is not None}
     return runFashionMNIST(args.full, args.dynamics, args.epochs, args.out, not args.no_figures, args.ntrain,
-                           args.ntest, args.seed, jobs=args.jobs)
+                           args.ntest, args.seed, settings, args.jobs, args.nval)
 
 
 if __name__ == "__main__":

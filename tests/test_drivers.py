@@ -36,7 +36,7 @@ import cnnDriver  # noqa: E402
 import cnnResults  # noqa: E402
 import runFashionMNIST  # noqa: E402
 
-TINY = dict(nf=[2, 4, 4], nt=1, h=1.0, learningRate=[0.05], miniBatch=16, alpha=(5e-4, 5e-4, 3e-4),
+TINY = dict(runFashionMNIST.SETTINGS, nf=[2, 4, 4], nt=1, h=1.0, learningRate=[0.05], epochs=1, miniBatch=16,
             historySubset=32)
 
 
@@ -95,6 +95,33 @@ def test_runFashionMNIST_tiny(tmp_path, capsys):
     if pytest.importorskip("matplotlib"):
         assert (tmp_path / "fashionmnist-confusion.png").exists()
     assert set(res) == {"parabolic", "leapfrog"}
+
+
+def test_runFashionMNIST_validation_split_and_schedule_options(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(runFashionMNIST, "SETTINGS", TINY)
+    res = runFashionMNIST.main(["--nval", "24", "--ntrain", "48", "--epochs", "2", "--dynamics", "parabolic",
+                                "--jobs", "1", "--out", str(tmp_path), "--lr", "0.03", "--nesterov", "1"])
+    out = capsys.readouterr().out
+    assert "parabolic: validation accuracy" in out and "(24 validation images," in out
+    assert "test accuracy" not in out                  # the test images are not touched
+    r = res["parabolic"]
+    assert r["test"] is None and r["His"].nRows == 2
+    np.testing.assert_allclose(r["His"]["lr"], mg.CosineSchedule(0.03, 2).rates(), rtol=1e-6)
+    assert "train / val / test): 48 / 24 / 0" in out
+
+
+def test_runFashionMNIST_learningRate_setting():
+    s = dict(runFashionMNIST.SETTINGS)
+    # the recipe of make run: 5 epochs of a cosine decay from 0.05, Nesterov momentum; --epochs stretches it
+    assert runFashionMNIST.defaultEpochs(s) == 5 and s["nesterov"] is True and s["miniBatch"] == 64
+    np.testing.assert_allclose(runFashionMNIST.learningRate(s, 5).rates(),
+                               [0.0488, 0.0397, 0.025, 0.0103, 0.0012], atol=1e-4)
+    r7 = runFashionMNIST.learningRate(s, 7).rates()
+    assert len(r7) == 7 and r7[0] < 0.05 and r7[-1] < 0.001 and r7 == sorted(r7, reverse=True)
+    assert runFashionMNIST.learningRate(dict(s, learningRate=0.04), 5).rates() == mg.CosineSchedule(0.04, 5).rates()
+    assert runFashionMNIST.learningRate(dict(s, learningRate=[0.05, 0.01]), 4).rates() == [0.05, 0.05, 0.01, 0.01]
+    with pytest.raises(ValueError, match="nval must be >= 0"):
+        runFashionMNIST.runFashionMNIST(nval=-1, outDir=None)
 
 
 @pytest.mark.slow

@@ -10,7 +10,8 @@ from .parallel import DriverMPI
 from .figures import plotAccuracyVsSize, plotConfusionMatrices, plotHistory, plotPredictions
 from .pdeCNN import PDE_DYNAMICS, initSoftmaxWeights, pdeCNN
 from .results import getNormStates, loadResults, saveResults, setNormStates
+from .schedules import CosineSchedule, StepSchedule
 
 __all__ = ["pdeCNN", "initSoftmaxWeights", "PDE_DYNAMICS", "HistorySubset", "saveResults", "loadResults",
            "getNormStates", "setNormStates", "plotHistory", "plotConfusionMatrices", "plotPredictions",
-           "plotAccuracyVsSize", "DriverMPI"]
+           "plotAccuracyVsSize", "DriverMPI", "CosineSchedule", "StepSchedule"]
