@@ -4,9 +4,9 @@ For each of the parabolic, Hamiltonian and leapfrog CNNs: train with SGD (moment
 |theta| <= 1) for at most ``--minutes`` (default 60) per network, wall clock, whatever else
 runs on the machine: SGD's ``maxTime`` ends the run after the mini-batch during which the
 budget is used up (the last epoch is then partial), and the learning rate follows the
-schedule of ``make run`` (0.05, 0.05, 0.02, 0.005, 0.001) over the budget's time rather
-than over a number of epochs (each epoch takes the rate of the fifth of the budget in
-which it starts). Then print the accuracy of the final weights on the 10,000 test
+recipe of ``make run`` (a cosine decay from 0.05, Nesterov momentum 0.9) over the
+budget's time rather than over a number of epochs (each epoch takes the rate of the time
+at which it starts). Then print the accuracy of the final weights on the 10,000 test
 images with the time taken (data loading and the test evaluation included). Needs the
 full data set (``apt-get install dataset-fashion-mnist``). The networks run one after the
 other; each uses the BLAS threads it is given (``OMP_NUM_THREADS``); ``--dynamics`` picks
@@ -27,21 +27,20 @@ from cnnDriver import cnnDriver  # noqa: E402
 
 
 class TimedSchedule:
-    """Learning rate of the fraction of ``seconds`` passed since the first call (epoch 1).
+    """Learning rate of ``schedule`` at the fraction of ``seconds`` passed since the first call.
 
-    ``rates[i]`` holds during the ``i``-th of ``len(rates)`` equal parts of the budget;
-    called by SGD at the start of every epoch.
+    ``schedule`` is e.g. :class:`meganet.CosineSchedule` (its ``rate(t)``, ``t`` in
+    ``[0, 1]``); SGD calls this at the start of every epoch.
     """
 
-    def __init__(self, rates, seconds):
-        self.rates, self.seconds, self.t0 = list(rates), float(seconds), None
+    def __init__(self, schedule, seconds):
+        self.schedule, self.seconds, self.t0 = schedule, float(seconds), None
 
     def __call__(self, epoch):
         now = time.perf_counter()
         if self.t0 is None:
             self.t0 = now
-        part = int(len(self.rates) * (now - self.t0) / self.seconds)
-        return self.rates[min(len(self.rates) - 1, part)]
+        return self.schedule.rate((now - self.t0) / self.seconds)
 
 
 def main(argv=None):
@@ -51,8 +50,10 @@ def main(argv=None):
     p.add_argument("--nf", type=int, nargs="+", default=[16, 32, 64, 64])
     p.add_argument("--nt", type=int, default=2)
     p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--lr", type=float, nargs="+", default=[0.05, 0.05, 0.02, 0.005, 0.001],
-                   help="learning-rate schedule, spread over equal parts of the time budget")
+    p.add_argument("--lr", type=float, nargs="+", default=[0.05],
+                   help="one number: peak of a cosine decay over the time budget (make run's "
+                        "recipe); several: steps over equal parts of the budget")
+    p.add_argument("--nesterov", type=int, choices=(0, 1), default=1)
     p.add_argument("--ntrain", type=int, help="fewer training images (default all 60,000)")
     p.add_argument("--embedded", action="store_true", help="allow the embedded subset (for a quick try)")
     p.add_argument("--out", default="results/benchmark")
@@ -63,10 +64,11 @@ def main(argv=None):
     lines = []
     for dynamic in args.dynamics:
         t0 = time.perf_counter()
-        # the evaluation on the test images after training takes about 2 % of the budget
-        opt = mg.SGD(maxEpochs=10**6, maxTime=0.97 * budget, miniBatch=args.batch,
-                     learningRate=TimedSchedule(args.lr, 0.97 * budget), momentum=0.9,
-                     nesterov=False, P=mg.ProjBound(-1, 1), out=1, rng=args.seed)
+        # loading the data and the evaluation on the test images come on top of training
+        schedule = mg.CosineSchedule(args.lr[0], 1) if len(args.lr) == 1 else mg.StepSchedule(args.lr)
+        opt = mg.SGD(maxEpochs=10**6, maxTime=0.95 * budget, miniBatch=args.batch,
+                     learningRate=TimedSchedule(schedule, 0.95 * budget), momentum=0.9,
+                     nesterov=bool(args.nesterov), P=mg.ProjBound(-1, 1), out=1, rng=args.seed)
         xc, His, xOpt, info = cnnDriver("fashionmnist", dynamic, args.ntrain, 0, args.nf, args.nt, 1.0, False,
                                         "single", opt, False, (5e-4, 5e-4, 3e-4), mg.BatchNormLayer2,
                                         os.path.join(args.out, f"fashionmnist-full-{dynamic}"), ntest=None,

@@ -285,6 +285,11 @@ def test_sgd_maxTime_ends_the_epoch_after_the_running_mini_batch(monkeypatch, ca
     assert His.stopReason == "maxTime" and His.nRows == 3
     assert prob.calls == ([8] * 8 + [None]) * 2 + [8, 8, None]
     assert "time budget of 20 s (epoch 3 ended after mini-batch 2 of 8)" in capsys.readouterr().out
+    # the budget used up by the evaluation after the last mini-batch: no epoch starts
+    prob.calls.clear()
+    _, His, _ = mg.SGD(maxEpochs=1000, miniBatch=8, maxTime=9, learningRate=0.01, rng=0).solve(
+        prob, np.zeros(3))
+    assert His.stopReason == "maxTime" and His.nRows == 1 and prob.calls == [8] * 8 + [None]
     # a budget that is never reached leaves maxEpochs in charge
     prob.calls.clear()
     _, His, _ = mg.SGD(maxEpochs=2, miniBatch=8, maxTime=1e6, rng=0, learningRate=0.01).solve(

@@ -87,7 +87,8 @@ class SGD(Optimizer):
     The run stops after ``maxEpochs`` epochs, when the work units (2 per epoch, starting
     at 2) exceed ``maxWorkUnits``, when ``maxTime`` seconds have passed since ``solve`` was
     called (after the mini-batch running at that moment: the epoch ends there, is
-    evaluated and recorded; a resumed run starts the next epoch), or when the loss drops
+    evaluated and recorded; a resumed run starts the next epoch; no epoch starts after
+    that moment), or when the loss drops
     below ``lossTol``: the loss is the first history column of the training objective
     (e.g. its misfit without regularisation, as column 7 in Meganet.m), or ``Jc`` when
     the objective reports no history columns.
@@ -628,6 +629,9 @@ class SGD(Optimizer):
                     break
                 if st.workUnits > self.maxWorkUnits:
                     box[0] = dataclasses.replace(st, stopReason="maxWorkUnits")
+                    break
+                if timed and bool(obj.shareFromWriter(time.perf_counter() >= deadline)):
+                    box[0] = dataclasses.replace(st, stopReason="maxTime")
                     break
                 lr = self._lr(st.epoch)
                 ids = obj.shareFromWriter(rng.permutation(nEx))
