@@ -160,7 +160,7 @@ class Conv2D(ConvKernel):
         if route == "im2col":
             Z = matmul(self._im2col(Y), K.reshape(k1 * k2 * cin, cout))
         elif route == "flat":
-            return flatCorrelate(self._padded(Y), K, Y.shape[1:3])
+            return flatCorrelate(numpy.ascontiguousarray(Y), K)
         elif self._flatGrid():
             return self._applyStencilsFlat(K, Y)
         else:
@@ -219,7 +219,7 @@ class Conv2D(ConvKernel):
             # stride 1: the adjoint is the correlation with the flipped, channel-swapped
             # stencils (see the class docstring), i.e. the forward product again
             Kt = numpy.ascontiguousarray(K[::-1, ::-1].transpose(0, 1, 3, 2))
-            return flatCorrelate(self._padded(Z), Kt, (H, W))
+            return flatCorrelate(numpy.ascontiguousarray(Z), Kt)
         p1, p2 = self.pad
         Ho, Wo = self.nImgOut()[:2]
         dYp = self.xp.zeros((N, H + 2 * p1, W + 2 * p2, cin), dtype=Z.dtype)
@@ -245,7 +245,7 @@ class Conv2D(ConvKernel):
             G = cols.reshape(N, M, -1).transpose(0, 2, 1) @ W.reshape(N, M, cout)
             return G.reshape(N, -1)
         if reduceDim and route == "flat":
-            return flatStencilGradient(self._padded(Y), W, (k1, k2)).reshape(-1)
+            return flatStencilGradient(numpy.ascontiguousarray(Y), W, (k1, k2)).reshape(-1)
         Yp = self._padded(Y)
         if reduceDim:
             Wf = W.reshape(-1, cout)
