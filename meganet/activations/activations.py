@@ -6,9 +6,14 @@ activation ``A = sigma(Y)`` and, if ``doDerivative``, its derivative ``dA = sigm
 derivative when ``doSecondDerivative=True``: ``A, dA, d2A``. All work on NumPy and
 device arrays alike.
 """
+import numpy
+
 from ..backend import getArrayModuleOf
+from ..hostThreads import inChunks
 
 __all__ = ["tanhActivation", "reluActivation", "identityActivation", "smoothReluActivation"]
+
+CHUNK = 1 << 16     # entries per chunk of the host's elementwise work
 
 
 def tanhActivation(Y, doDerivative=True, doSecondDerivative=False):
@@ -17,7 +22,8 @@ def tanhActivation(Y, doDerivative=True, doSecondDerivative=False):
     A = xp.tanh(Y)
     if not (doDerivative or doSecondDerivative):
         return A, None
-    dA = 1 - A * A
+    dA = xp.multiply(A, A)
+    xp.subtract(1, dA, out=dA)
     if doSecondDerivative:
         return A, dA, -2 * A * dA
     return A, dA
@@ -26,10 +32,22 @@ def tanhActivation(Y, doDerivative=True, doSecondDerivative=False):
 def reluActivation(Y, doDerivative=True, doSecondDerivative=False):
     """``sigma(y) = max(y, 0)``, ``sigma'(y) = [y >= 0]`` (as Meganet.m), ``sigma'' = 0``."""
     xp = getArrayModuleOf(Y)
-    A = xp.maximum(Y, 0)
-    if not (doDerivative or doSecondDerivative):
+    A = xp.empty(Y.shape, dtype=Y.dtype)
+    dA = xp.empty(Y.shape, dtype=Y.dtype) if (doDerivative or doSecondDerivative) else None
+
+    def work(s, e):             # sigma and sigma' in one pass (no boolean temporary)
+        xp.maximum(Yf[s:e], 0, out=Af[s:e])
+        if dA is not None:
+            xp.greater_equal(Yf[s:e], 0, out=dAf[s:e])
+    if xp is numpy and Y.flags.c_contiguous:        # in cache-sized chunks, in threads
+        Yf, Af = Y.reshape(-1), A.reshape(-1)
+        dAf = dA.reshape(-1) if dA is not None else None
+        inChunks(work, Yf.size, CHUNK)
+    else:
+        Yf, Af, dAf = Y, A, dA
+        work(None, None)
+    if dA is None:
         return A, None
-    dA = (Y >= 0).astype(Y.dtype)
     if doSecondDerivative:
         return A, dA, xp.zeros_like(Y)
     return A, dA
@@ -62,7 +80,7 @@ def smoothReluActivation(Y, doDerivative=True, doSecondDerivative=False, eta=0.1
     A = xp.where(inside, quad, xp.maximum(Y, 0))
     if not (doDerivative or doSecondDerivative):
         return A, None
-    dA = xp.where(inside, Y / (2 * eta) + 0.5, (Y > eta).astype(Y.dtype))
+    dA = xp.where(inside, Y / (2 * eta) + 0.5, xp.greater(Y, eta, out=xp.empty(Y.shape, dtype=Y.dtype)))
     if doSecondDerivative:
         return A, dA, xp.where(inside, xp.ones_like(Y) / (2 * eta), xp.zeros_like(Y))
     return A, dA

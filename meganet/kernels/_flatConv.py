@@ -31,12 +31,10 @@ meet once per product. The number of threads is the BLAS library's
 (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or a ``threadpoolctl`` limit set by the
 caller); BLAS is limited to one thread per call while the parts run.
 """
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy
 from scipy.linalg import blas
-from threadpoolctl import ThreadpoolController
+
+from ..hostThreads import blasThreads, splitRun
 
 __all__ = ["CHUNK_BYTES", "flatCorrelate", "flatStencilGradient", "gemmInto", "matmul"]
 
@@ -83,29 +81,6 @@ def _chunkRows(nCols, itemsize):
     return max(256, CHUNK_BYTES // (nCols * itemsize))
 
 
-def _controller():
-    """A threadpoolctl controller of the loaded BLAS libraries (created once per process)."""
-    ctl = getattr(_controller, "ctl", None)
-    if ctl is None:
-        ctl = _controller.ctl = ThreadpoolController()
-    return ctl
-
-
-def _workers(n):
-    """A pool of ``n`` threads for the row parts (created once per process and size)."""
-    pool = getattr(_workers, "pool", None)
-    if pool is None or _workers.key != (os.getpid(), n):    # new size, or a forked child
-        pool = _workers.pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="meganet-gemm")
-        _workers.key = (os.getpid(), n)
-    return pool
-
-
-def _blasThreads():
-    """``(threadpoolctl selection of the BLAS libraries, their thread count)``."""
-    blasLibs = _controller().select(user_api="blas")
-    return blasLibs, max([lib.num_threads for lib in blasLibs.lib_controllers] + [1])
-
-
 def _inParallel(work, L, rows, then=None):
     """Run ``work(a, b)`` on a split of the rows ``[0, L)``, one part per BLAS thread.
 
@@ -116,18 +91,9 @@ def _inParallel(work, L, rows, then=None):
     threads costs more than it gains). Returns the results of ``work`` in order (or
     ``then``'s result).
     """
-    blasLibs, nThreads = _blasThreads()
-    nChunks = -(-L // rows)
-    parts = min(nThreads, nChunks)
+    blasLibs, nThreads = blasThreads()
     with blasLibs.limit(limits=1):
-        if parts <= 1:
-            results = [work(0, L)]
-        else:
-            bounds = [min(L, rows * (nChunks * k // parts)) for k in range(parts + 1)]
-            pool = _workers(parts - 1)
-            futures = [pool.submit(work, bounds[k], bounds[k + 1]) for k in range(1, parts)]
-            first = work(bounds[0], bounds[1])
-            results = [first] + [f.result() for f in futures]
+        results = splitRun(work, L, rows, nThreads)
         return then(results) if then is not None else results
 
 

@@ -94,7 +94,10 @@ class DoubleSymLayer(KernelLayer):
     def sizeFeatOut(self):
         return tuple(self.K.sizeFeatIn())
 
-    def _forward(self, theta, Y, doDerivative):
+    def _forward(self, theta, Y, doDerivative, needP=True):
+        """``(Z, intermediates)``; with ``needP=False`` only what the adjoint needs when
+        there is no ``normLayer2`` (``U``, ``normTmp1``, ``A``, ``dA``): ``Z``, ``P`` and
+        ``normTmp2`` are None and ``K^T A`` is not computed."""
         th1, th2, th3, th4, th5 = self.split(theta)
         U = self.K.Amv(th1, Y)
         V, tmpN1 = U, None
@@ -103,7 +106,10 @@ class DoubleSymLayer(KernelLayer):
         if th2.size:
             V = V + biasApply(self.Bin, th2, self.K.sizeFeatOut())
         A, dA = self.activation(V, doDerivative=doDerivative)
-        P = -self.K.ATmv(th1, A)
+        if not needP:
+            return None, DoubleSymLayerTmp(U, tmpN1, A, dA, None, None)
+        P = self.K.ATmv(th1, A)
+        self.xp.negative(P, out=P)          # the kernel's result is a new array
         Z, tmpN2 = P, None
         if self.normLayer2 is not None:
             Z, tmpN2 = self.normLayer2.forwardProp(th5, P, doDerivative=doDerivative)
@@ -137,7 +143,9 @@ class DoubleSymLayer(KernelLayer):
         return dP
 
     def JTmv(self, W, theta, Y, tmp=None, doDerivative=(True, True), reduceDim=True):
-        U, tmpN1, A, dA, P, tmpN2 = self._temps(theta, Y, tmp)
+        if tmp is None:     # recompute only what the adjoint needs (P only for normLayer2)
+            tmp = self._forward(theta, Y, True, needP=self.normLayer2 is not None)[1]
+        U, tmpN1, A, dA, P, tmpN2 = tmp
         th1, th2, th3, th4, th5 = self.split(theta)
         wantTh = doDerivative[0]
         dth3 = biasApplyT(self.Bout, W, reduceDim) if (wantTh and self.Bout is not None) else None
@@ -145,7 +153,10 @@ class DoubleSymLayer(KernelLayer):
         if self.normLayer2 is not None:
             dth5, G = self.normLayer2.JTmv(W, th5, P, tmpN2, doDerivative=(wantTh, True),
                                            reduceDim=reduceDim)
-        S = -(dA * self.K.Amv(th1, G))
+        S = self.K.Amv(th1, G)              # S = -sigma' * (K G), in place on the new array
+        xp = self.xp
+        xp.multiply(S, dA, out=S)
+        xp.negative(S, out=S)
         dth2 = biasApplyT(self.Bin, S, reduceDim) if (wantTh and self.Bin is not None) else None
         dth4 = None
         if self.normLayer1 is not None:
