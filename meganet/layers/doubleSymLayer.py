@@ -94,10 +94,19 @@ class DoubleSymLayer(KernelLayer):
     def sizeFeatOut(self):
         return tuple(self.K.sizeFeatIn())
 
-    def _forward(self, theta, Y, doDerivative, needP=True):
+    def forwardProp(self, theta, Y, doDerivative=True, storeInterm=None):
+        """``(Z, tmp)``; ``tmp`` holds the intermediates if ``storeInterm`` (default: the
+        layer's option) and ``doDerivative``, else None (and ``sigma'`` is not evaluated)."""
+        keep = bool(doDerivative) and (self.storeInterm if storeInterm is None else bool(storeInterm))
+        Z, tmp = self._forward(theta, Y, doDerivative, needDA=keep)
+        return Z, (tmp if keep else None)
+
+    def _forward(self, theta, Y, doDerivative, needP=True, needDA=True):
         """``(Z, intermediates)``; with ``needP=False`` only what the adjoint needs when
         there is no ``normLayer2`` (``U``, ``normTmp1``, ``A``, ``dA``): ``Z``, ``P`` and
-        ``normTmp2`` are None and ``K^T A`` is not computed."""
+        ``normTmp2`` are None and ``K^T A`` is not computed. ``needDA=False`` leaves
+        ``sigma'`` out (``dA`` None; the normalization layers still see ``doDerivative``,
+        which may select their statistics)."""
         th1, th2, th3, th4, th5 = self.split(theta)
         U = self.K.Amv(th1, Y)
         V, tmpN1 = U, None
@@ -105,7 +114,7 @@ class DoubleSymLayer(KernelLayer):
             V, tmpN1 = self.normLayer1.forwardProp(th4, U, doDerivative=doDerivative)
         if th2.size:
             V = V + biasApply(self.Bin, th2, self.K.sizeFeatOut())
-        A, dA = self.activation(V, doDerivative=doDerivative)
+        A, dA = self.activation(V, doDerivative=bool(doDerivative) and needDA)
         if not needP:
             return None, DoubleSymLayerTmp(U, tmpN1, A, dA, None, None)
         P = self.K.ATmv(th1, A)
