@@ -1,18 +1,24 @@
 """Host (NumPy) matrix products of the stride-1 convolutions, accumulated in place by BLAS (private).
 
-The flattened padded grid
--------------------------
-For images padded to ``Ypad`` of shape ``(N, Hp, Wp, cin)`` and flattened to the matrix
-``Yf`` of shape ``(T, cin)`` (``T = N Hp Wp``, rows ``(n, h, w)`` in C order), the
-stride-1 cross-correlation with stencils ``K`` of shape ``(k1, k2, cin, cout)`` is, on the
-same grid (output pixel ``(h, w)`` of example ``n`` at row ``q = n Hp Wp + h Wp + w``)::
+The flattened grid
+------------------
+For images ``Y`` of shape ``(N, H, W, cin)`` flattened to the matrix ``Yf`` of shape
+``(T, cin)`` (``T = N H W``, rows ``q = n H W + h W + w`` in C order), the stride-1 "same"
+cross-correlation with stencils ``K`` of shape ``(k1, k2, cin, cout)`` (zero padding
+``p1 = (k1 - 1) / 2``, ``p2 = (k2 - 1) / 2``) is::
 
-    Zf[q] = sum_{i, j} Yf[q + i Wp + j] K[i, j]        for q < L = T - (k1 - 1) Wp - (k2 - 1)
+    Zf[q] = sum_{i, j} Yf[q + d_ij] K[i, j],     d_ij = (i - p1) W + (j - p2),
 
-Every stencil entry reads a contiguous block of rows of ``Yf`` (no copy of a shifted
-window); the rows with ``h >= Hp - k1 + 1`` or ``w >= Wp - k2 + 1`` are not output pixels
-and are discarded. The weight gradient ``G[i, j] = sum_q Yf[q + i Wp + j]^T Wf[q]`` uses
-the same blocks, with ``Wf`` the output-shaped ``W`` placed on the padded grid.
+summed over the entries whose neighbour ``(h + i - p1, w + j - p2)`` lies inside the
+image. Every stencil entry reads a contiguous block of rows of ``Yf`` (no copy of a
+shifted window, no padded copy of the input, and the output is formed in place, without
+a padded grid to crop). The block is clipped to ``[0, T)``; at the image borders it wraps
+to the neighbouring image row or example, so the rows whose neighbour lies outside the
+image (``|i - p1|`` rows and ``|j - p2|`` columns per example and entry) receive a
+product that belongs to another pixel, which is subtracted again with a small product
+of just those rows (:func:`_wrapped`; about ``2 (H + W) / (H W)`` of the work per entry).
+The weight gradient ``G[i, j] = sum_q Yf[q + d_ij]^T Wf[q]`` uses the same blocks with
+``Wf`` the flattened output-shaped ``W``, corrected the same way.
 
 Each of the ``k1 k2`` products is accumulated into its result by BLAS ``gemm`` with
 ``beta = 1`` (no temporary per stencil entry). The rows are processed in chunks of about
@@ -31,6 +37,8 @@ meet once per product. The number of threads is the BLAS library's
 (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or a ``threadpoolctl`` limit set by the
 caller); BLAS is limited to one thread per call while the parts run.
 """
+import functools
+
 import numpy
 from scipy.linalg import blas
 
@@ -109,6 +117,7 @@ def _entries(nImg, kSize):
     return out
 
 
+@functools.lru_cache(maxsize=64)
 def _wrapped(N, nImg, kSize, i, j, d):
     """Rows ``q`` of the output grid whose neighbour ``(h + i - p1, w + j - p2)`` for stencil
     entry ``(i, j)`` lies outside the image, but whose flat neighbour row ``q + d`` exists:
@@ -123,7 +132,9 @@ def _wrapped(N, nImg, kSize, i, j, d):
     if local.size == 0:
         return local
     q = (numpy.arange(N)[:, None] * (H * W) + local[None, :]).ravel()
-    return q[(q + d >= 0) & (q + d < N * H * W)]
+    q = q[(q + d >= 0) & (q + d < N * H * W)]
+    q.flags.writeable = False           # cached: shared by the calls of one shape
+    return q
 
 
 def flatCorrelate(Y, K):

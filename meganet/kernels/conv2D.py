@@ -51,8 +51,9 @@ class Conv2D(ConvKernel):
         How the products are formed on top of matrix multiplication:
         ``'shifted'`` accumulates ``k1 k2`` matrix products ``Yshift_ij K[i, j]`` (one per
         stencil entry, each ``(N Ho Wo, cin) x (cin, cout)``). On the host with stride 1
-        (1 x 1 stencils included) all three products run on the flattened padded grid
-        without copying the shifted inputs and accumulate in place, in cache-sized row
+        (1 x 1 stencils included) all three products run on the flattened images
+        without padding or copying the shifted inputs (the rows that wrap at the image
+        borders are corrected) and accumulate in place, in cache-sized row
         chunks split over the BLAS threads (``meganet/kernels/_flatConv.py``,
         ``docs/performance.md``); otherwise (strides > 1, the device) on shifted windows,
         the device's forward product on the flattened grid when the padding adds at most
@@ -136,7 +137,7 @@ class Conv2D(ConvKernel):
         """How ``product`` ('Amv', 'ATmv' or 'JthetaTmv') is formed for the current backend.
 
         One of ``'flat'`` (stride 1 on the host, including 1 x 1 stencils: ``k1 k2``
-        products on the flattened padded grid, accumulated in place by BLAS in row chunks
+        products on the flattened grid, accumulated in place by BLAS in row chunks
         split over the BLAS threads; see :func:`flatCorrelate`), ``'pointwise'`` (1 x 1
         stencils, stride 1, on the device: one matrix product), ``'im2col'`` and
         ``'shifted'`` (one product per stencil entry on shifted windows: strides > 1, and

@@ -57,7 +57,16 @@ class DoubleSymLayer(KernelLayer):
     normLayer2 : element on ``K.sizeFeatIn()`` features, optional
     storeInterm : bool, default False
         Default of ``forwardProp``'s ``storeInterm``: return the intermediates as ``tmp``
-        (a :class:`DoubleSymLayerTmp`) instead of None.
+        (a :class:`DoubleSymLayerTmp`) instead of None. Without them (``tmp=None``),
+        ``JTmv`` recomputes ``U``, the normalization, ``A`` and ``sigma'``, but not
+        ``P = -K^T A`` (one convolution of the two) unless ``normLayer2`` needs it; the
+        reversible blocks hand the intermediates of their backward recomputation over.
+
+    Notes
+    -----
+    Elementwise work is done in place on the arrays the layer creates (the kernel's
+    ``Amv``/``ATmv`` results are new arrays), never on its inputs or on stored
+    intermediates.
     useGPU, precision : optional (default: the kernel's)
     """
 
