@@ -11,6 +11,7 @@ others; the threads meet once per call. On the device nothing here is used.
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy
 from threadpoolctl import ThreadpoolController
 
 __all__ = []
@@ -65,3 +66,24 @@ def inChunks(work, L, rows):
         for s in range(a, b, rows):
             work(s, min(b, s + rows))
     splitRun(run, L, rows)
+
+
+#: entries per chunk of :func:`elementwise` (the operands of a chunk stay in the cache)
+ELEMENTWISE_CHUNK = 1 << 16
+
+
+def elementwise(work, *arrays):
+    """``work(*parts)`` on corresponding chunks of equally sized arrays, in the host threads.
+
+    For C-contiguous NumPy arrays of one size, ``work`` is called on consecutive chunks of
+    :data:`ELEMENTWISE_CHUNK` entries of their flattened views (all of ``work``'s passes
+    over a chunk run while it is in the cache); ``work`` must act elementwise, writing its
+    results in place (``out=``) into some of the parts. Otherwise (device arrays, other
+    layouts) ``work(*arrays)`` is called once.
+    """
+    size = arrays[0].size
+    if all(isinstance(a, numpy.ndarray) and a.flags.c_contiguous and a.size == size for a in arrays):
+        flat = [a.reshape(-1) for a in arrays]
+        inChunks(lambda s, e: work(*[f[s:e] for f in flat]), size, ELEMENTWISE_CHUNK)
+    else:
+        work(*arrays)

@@ -6,14 +6,10 @@ activation ``A = sigma(Y)`` and, if ``doDerivative``, its derivative ``dA = sigm
 derivative when ``doSecondDerivative=True``: ``A, dA, d2A``. All work on NumPy and
 device arrays alike.
 """
-import numpy
-
 from ..backend import getArrayModuleOf
-from ..hostThreads import inChunks
+from ..hostThreads import elementwise
 
 __all__ = ["tanhActivation", "reluActivation", "identityActivation", "smoothReluActivation"]
-
-CHUNK = 1 << 16     # entries per chunk of the host's elementwise work
 
 
 def tanhActivation(Y, doDerivative=True, doSecondDerivative=False):
@@ -33,21 +29,15 @@ def reluActivation(Y, doDerivative=True, doSecondDerivative=False):
     """``sigma(y) = max(y, 0)``, ``sigma'(y) = [y >= 0]`` (as Meganet.m), ``sigma'' = 0``."""
     xp = getArrayModuleOf(Y)
     A = xp.empty(Y.shape, dtype=Y.dtype)
-    dA = xp.empty(Y.shape, dtype=Y.dtype) if (doDerivative or doSecondDerivative) else None
-
-    def work(s, e):             # sigma and sigma' in one pass (no boolean temporary)
-        xp.maximum(Yf[s:e], 0, out=Af[s:e])
-        if dA is not None:
-            xp.greater_equal(Yf[s:e], 0, out=dAf[s:e])
-    if xp is numpy and Y.flags.c_contiguous:        # in cache-sized chunks, in threads
-        Yf, Af = Y.reshape(-1), A.reshape(-1)
-        dAf = dA.reshape(-1) if dA is not None else None
-        inChunks(work, Yf.size, CHUNK)
-    else:
-        Yf, Af, dAf = Y, A, dA
-        work(None, None)
-    if dA is None:
+    if not (doDerivative or doSecondDerivative):
+        elementwise(lambda y, a: xp.maximum(y, 0, out=a), Y, A)
         return A, None
+    dA = xp.empty(Y.shape, dtype=Y.dtype)
+
+    def work(y, a, d):          # sigma and sigma' in one pass (no boolean temporary)
+        xp.maximum(y, 0, out=a)
+        xp.greater_equal(y, 0, out=d)
+    elementwise(work, Y, A, dA)
     if doSecondDerivative:
         return A, dA, xp.zeros_like(Y)
     return A, dA

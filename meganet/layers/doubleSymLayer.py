@@ -4,6 +4,7 @@ from typing import Any, NamedTuple
 from ..activations import tanhActivation
 from ._kernelLayer import KernelLayer
 from ..backend import inheritBackend
+from ..hostThreads import elementwise
 from ..linops.bias import biasApply, biasApplyT, prepareBias
 from ._layerUtils import checkNormLayer
 
@@ -127,7 +128,7 @@ class DoubleSymLayer(KernelLayer):
         if not needP:
             return None, DoubleSymLayerTmp(U, tmpN1, A, dA, None, None)
         P = self.K.ATmv(th1, A)
-        self.xp.negative(P, out=P)          # the kernel's result is a new array
+        elementwise(lambda p: self.xp.negative(p, out=p), P)    # the kernel's result is new
         Z, tmpN2 = P, None
         if self.normLayer2 is not None:
             Z, tmpN2 = self.normLayer2.forwardProp(th5, P, doDerivative=doDerivative)
@@ -173,8 +174,11 @@ class DoubleSymLayer(KernelLayer):
                                            reduceDim=reduceDim)
         S = self.K.Amv(th1, G)              # S = -sigma' * (K G), in place on the new array
         xp = self.xp
-        xp.multiply(S, dA, out=S)
-        xp.negative(S, out=S)
+
+        def negProduct(s, d):
+            xp.multiply(s, d, out=s)
+            xp.negative(s, out=s)
+        elementwise(negProduct, S, dA)
         dth2 = biasApplyT(self.Bin, S, reduceDim) if (wantTh and self.Bin is not None) else None
         dth4 = None
         if self.normLayer1 is not None:
