@@ -156,24 +156,28 @@ def meanVarNormalize(xp, Y, axes, eps, returnStats=False):
     return Zhat, den
 
 
-def meanVarJmv(xp, V, Zhat, den, axes, scale=None):
+def meanVarJmv(xp, V, Zhat, den, axes, scale=None, returnStats=False):
     """``J V = J^T V = (V - mean(V) - Zhat mean(Zhat V)) / den`` over ``axes``.
 
     ``scale`` (per channel, shape ``(C,)``; only if the channel axis is not in ``axes``)
     gives ``scale * (J V)``, which equals ``J (scale * V)``: the factor joins ``1 / den``.
-    One new array of the size of ``V``, computed part by part (:func:`byParts`).
+    One new array of the size of ``V``, computed part by part (:func:`byParts`). With
+    ``returnStats`` also ``(mean(V), mean(Zhat V))`` (reduced axes kept).
     """
     out = xp.empty(V.shape, dtype=V.dtype)
     f = 1 / den if scale is None else scale / den
+    statShape = tuple(1 if k in axes else n for k, n in enumerate(V.shape))
+    mV, mZV = xp.empty(statShape, dtype=V.dtype), xp.empty(statShape, dtype=V.dtype)
 
     def work(idx):
         Vc, Zc, oc = V[idx], Zhat[idx], out[idx]
-        xp.multiply(Zc, axisMean(xp, Zc, axes, Vc), out=oc)
+        mV[idx], mZV[idx] = axisMean(xp, Vc, axes), axisMean(xp, Zc, axes, Vc)
+        xp.multiply(Zc, mZV[idx], out=oc)
         xp.subtract(Vc, oc, out=oc)
-        oc -= axisMean(xp, Vc, axes)
+        oc -= mV[idx]
         oc *= f[idx]
     byParts(xp, V.shape, V.dtype.itemsize, axes, work)
-    return out
+    return (out, mV, mZV) if returnStats else out
 
 
 def scaleShift(xp, Zhat, s, b):
@@ -352,3 +356,23 @@ class MeanVarNormalization(ChannelNormalization):
             return super()._scaledJmv(V, Zhat, den, scale, first)
         # the channel axis is not averaged over: the per-channel scale commutes with J_nrm
         return meanVarJmv(self.xp, V, Zhat, den, axes, scale)
+
+    def JTmv(self, W, theta, Y, tmp=None, doDerivative=(True, True), reduceDim=True):
+        """As :meth:`ChannelNormalization.JTmv`; with weights, both gradients wanted and the
+        channel axis not normalized over, the weight gradient comes from the averages the
+        input gradient needs: ``sum(W Zhat) = R sum(mean_A(Zhat W))`` and
+        ``sum(W) = R sum(mean_A(W))`` (``R`` terms per average; the outer sums over the
+        other non-channel axes), without two more passes over the data."""
+        axes, C = self._axes(W.ndim), W.shape[-1]
+        if (not (self.isWeight and doDerivative[0] and doDerivative[1]) or W.ndim - 1 in axes
+                or (not reduceDim and 0 in axes)):
+            return super().JTmv(W, theta, Y, tmp, doDerivative, reduceDim)
+        xp = self.xp
+        Zhat, den = self._batchState(Y, tmp)
+        dY, mV, mZV = meanVarJmv(xp, W, Zhat, den, axes, self.split(theta)[0], returnStats=True)
+        R = W.dtype.type(numpy.prod([W.shape[a] for a in axes]))
+        other = tuple(a for a in range(1 if not reduceDim else 0, W.ndim - 1) if a not in axes)
+        sums = [axisSum(xp, m, other) * R if other else m * R for m in (mZV, mV)]
+        if reduceDim:
+            return xp.concatenate([m.reshape(C) for m in sums]), dY
+        return xp.concatenate([m.reshape(W.shape[0], C) for m in sums], axis=1), dY
