@@ -7,6 +7,7 @@ derivative when ``doSecondDerivative=True``: ``A, dA, d2A``. All work on NumPy a
 device arrays alike.
 """
 from ..backend import getArrayModuleOf
+from ..hostThreads import elementwise
 
 __all__ = ["tanhActivation", "reluActivation", "identityActivation", "smoothReluActivation"]
 
@@ -17,7 +18,8 @@ def tanhActivation(Y, doDerivative=True, doSecondDerivative=False):
     A = xp.tanh(Y)
     if not (doDerivative or doSecondDerivative):
         return A, None
-    dA = 1 - A * A
+    dA = xp.multiply(A, A)
+    xp.subtract(1, dA, out=dA)
     if doSecondDerivative:
         return A, dA, -2 * A * dA
     return A, dA
@@ -26,10 +28,16 @@ def tanhActivation(Y, doDerivative=True, doSecondDerivative=False):
 def reluActivation(Y, doDerivative=True, doSecondDerivative=False):
     """``sigma(y) = max(y, 0)``, ``sigma'(y) = [y >= 0]`` (as Meganet.m), ``sigma'' = 0``."""
     xp = getArrayModuleOf(Y)
-    A = xp.maximum(Y, 0)
+    A = xp.empty(Y.shape, dtype=Y.dtype)
     if not (doDerivative or doSecondDerivative):
+        elementwise(lambda y, a: xp.maximum(y, 0, out=a), Y, A)
         return A, None
-    dA = (Y >= 0).astype(Y.dtype)
+    dA = xp.empty(Y.shape, dtype=Y.dtype)
+
+    def work(y, a, d):          # sigma and sigma' in one pass (no boolean temporary)
+        xp.maximum(y, 0, out=a)
+        xp.greater_equal(y, 0, out=d)
+    elementwise(work, Y, A, dA)
     if doSecondDerivative:
         return A, dA, xp.zeros_like(Y)
     return A, dA
@@ -62,7 +70,7 @@ def smoothReluActivation(Y, doDerivative=True, doSecondDerivative=False, eta=0.1
     A = xp.where(inside, quad, xp.maximum(Y, 0))
     if not (doDerivative or doSecondDerivative):
         return A, None
-    dA = xp.where(inside, Y / (2 * eta) + 0.5, (Y > eta).astype(Y.dtype))
+    dA = xp.where(inside, Y / (2 * eta) + 0.5, xp.greater(Y, eta, out=xp.empty(Y.shape, dtype=Y.dtype)))
     if doSecondDerivative:
         return A, dA, xp.where(inside, xp.ones_like(Y) / (2 * eta), xp.zeros_like(Y))
     return A, dA

@@ -52,8 +52,9 @@ class Conv2D(ConvKernel):
         How the products are formed on top of matrix multiplication:
         ``'shifted'`` accumulates ``k1 k2`` matrix products ``Yshift_ij K[i, j]`` (one per
         stencil entry, each ``(N Ho Wo, cin) x (cin, cout)``). On the host with stride 1
-        (1 x 1 stencils included) all three products run on the flattened padded grid
-        without copying the shifted inputs and accumulate in place, in cache-sized row
+        (1 x 1 stencils included) all three products run on the flattened images
+        without padding or copying the shifted inputs (the rows that wrap at the image
+        borders are corrected) and accumulate in place, in cache-sized row
         chunks split over the BLAS threads (``meganet/kernels/_flatConv.py``,
         ``docs/performance.md``); otherwise (strides > 1, the device) on shifted windows,
         the device's forward product on the flattened grid when the padding adds at most
@@ -139,7 +140,7 @@ class Conv2D(ConvKernel):
         """How ``product`` ('Amv', 'ATmv' or 'JthetaTmv') is formed for the current backend.
 
         One of ``'flat'`` (stride 1 on the host, including 1 x 1 stencils: ``k1 k2``
-        products on the flattened padded grid, accumulated in place by BLAS in row chunks
+        products on the flattened grid, accumulated in place by BLAS in row chunks
         split over the BLAS threads; see :func:`flatCorrelate`), ``'pointwise'`` (1 x 1
         stencils, stride 1, on the device: one matrix product), ``'im2col'`` and
         ``'shifted'`` (one product per stencil entry on shifted windows: strides > 1, and
@@ -171,7 +172,7 @@ class Conv2D(ConvKernel):
         if route == "im2col":
             Z = matmul(self._im2col(Y), K.reshape(k1 * k2 * cin, cout))
         elif route == "flat":
-            return flatCorrelate(self._padded(Y), K, Y.shape[1:3])
+            return flatCorrelate(numpy.ascontiguousarray(Y), K)
         elif self._flatGrid():
             return self._applyStencilsFlat(K, Y)
         else:
@@ -233,7 +234,7 @@ class Conv2D(ConvKernel):
             # stride 1: the adjoint is the correlation with the flipped, channel-swapped
             # stencils (see the class docstring), i.e. the forward product again
             Kt = numpy.ascontiguousarray(K[::-1, ::-1].transpose(0, 1, 3, 2))
-            return flatCorrelate(self._padded(Z), Kt, (H, W))
+            return flatCorrelate(numpy.ascontiguousarray(Z), Kt)
         p1, p2 = self.pad
         Ho, Wo = self.nImgOut()[:2]
         dYp = self.xp.zeros((N, H + 2 * p1, W + 2 * p2, cin), dtype=Z.dtype)
@@ -262,7 +263,7 @@ class Conv2D(ConvKernel):
             G = cols.reshape(N, M, -1).transpose(0, 2, 1) @ W.reshape(N, M, cout)
             return G.reshape(N, -1)
         if reduceDim and route == "flat":
-            return flatStencilGradient(self._padded(Y), W, (k1, k2)).reshape(-1)
+            return flatStencilGradient(numpy.ascontiguousarray(Y), W, (k1, k2)).reshape(-1)
         Yp = self._padded(Y)
         if reduceDim:
             Wf = W.reshape(-1, cout)

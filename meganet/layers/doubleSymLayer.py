@@ -4,6 +4,7 @@ from typing import Any, NamedTuple
 from ..activations import tanhActivation
 from ._kernelLayer import KernelLayer
 from ..backend import inheritBackend
+from ..hostThreads import elementwise
 from ..linops.bias import biasApply, biasApplyT, prepareBias
 from ._layerUtils import checkNormLayer
 
@@ -57,7 +58,16 @@ class DoubleSymLayer(KernelLayer):
     normLayer2 : element on ``K.sizeFeatIn()`` features, optional
     storeInterm : bool, default False
         Default of ``forwardProp``'s ``storeInterm``: return the intermediates as ``tmp``
-        (a :class:`DoubleSymLayerTmp`) instead of None.
+        (a :class:`DoubleSymLayerTmp`) instead of None. Without them (``tmp=None``),
+        ``JTmv`` recomputes ``U``, the normalization, ``A`` and ``sigma'``, but not
+        ``P = -K^T A`` (one convolution of the two) unless ``normLayer2`` needs it; the
+        reversible blocks hand the intermediates of their backward recomputation over.
+
+    Notes
+    -----
+    Elementwise work is done in place on the arrays the layer creates (the kernel's
+    ``Amv``/``ATmv`` results are new arrays), never on its inputs or on stored
+    intermediates.
     useGPU, precision : optional (default: the kernel's)
     """
 
@@ -94,7 +104,19 @@ class DoubleSymLayer(KernelLayer):
     def sizeFeatOut(self):
         return tuple(self.K.sizeFeatIn())
 
-    def _forward(self, theta, Y, doDerivative):
+    def forwardProp(self, theta, Y, doDerivative=True, storeInterm=None):
+        """``(Z, tmp)``; ``tmp`` holds the intermediates if ``storeInterm`` (default: the
+        layer's option) and ``doDerivative``, else None (and ``sigma'`` is not evaluated)."""
+        keep = bool(doDerivative) and (self.storeInterm if storeInterm is None else bool(storeInterm))
+        Z, tmp = self._forward(theta, Y, doDerivative, needDA=keep)
+        return Z, (tmp if keep else None)
+
+    def _forward(self, theta, Y, doDerivative, needP=True, needDA=True):
+        """``(Z, intermediates)``; with ``needP=False`` only what the adjoint needs when
+        there is no ``normLayer2`` (``U``, ``normTmp1``, ``A``, ``dA``): ``Z``, ``P`` and
+        ``normTmp2`` are None and ``K^T A`` is not computed. ``needDA=False`` leaves
+        ``sigma'`` out (``dA`` None; the normalization layers still see ``doDerivative``,
+        which may select their statistics)."""
         th1, th2, th3, th4, th5 = self.split(theta)
         U = self.K.Amv(th1, Y)
         V, tmpN1 = U, None
@@ -102,8 +124,11 @@ class DoubleSymLayer(KernelLayer):
             V, tmpN1 = self.normLayer1.forwardProp(th4, U, doDerivative=doDerivative)
         if th2.size:
             V = V + biasApply(self.Bin, th2, self.K.sizeFeatOut())
-        A, dA = self.activation(V, doDerivative=doDerivative)
-        P = -self.K.ATmv(th1, A)
+        A, dA = self.activation(V, doDerivative=bool(doDerivative) and needDA)
+        if not needP:
+            return None, DoubleSymLayerTmp(U, tmpN1, A, dA, None, None)
+        P = self.K.ATmv(th1, A)
+        elementwise(lambda p: self.xp.negative(p, out=p), P)    # the kernel's result is new
         Z, tmpN2 = P, None
         if self.normLayer2 is not None:
             Z, tmpN2 = self.normLayer2.forwardProp(th5, P, doDerivative=doDerivative)
@@ -137,7 +162,9 @@ class DoubleSymLayer(KernelLayer):
         return dP
 
     def JTmv(self, W, theta, Y, tmp=None, doDerivative=(True, True), reduceDim=True):
-        U, tmpN1, A, dA, P, tmpN2 = self._temps(theta, Y, tmp)
+        if tmp is None:     # recompute only what the adjoint needs (P only for normLayer2)
+            tmp = self._forward(theta, Y, True, needP=self.normLayer2 is not None)[1]
+        U, tmpN1, A, dA, P, tmpN2 = tmp
         th1, th2, th3, th4, th5 = self.split(theta)
         wantTh = doDerivative[0]
         dth3 = biasApplyT(self.Bout, W, reduceDim) if (wantTh and self.Bout is not None) else None
@@ -145,7 +172,13 @@ class DoubleSymLayer(KernelLayer):
         if self.normLayer2 is not None:
             dth5, G = self.normLayer2.JTmv(W, th5, P, tmpN2, doDerivative=(wantTh, True),
                                            reduceDim=reduceDim)
-        S = -(dA * self.K.Amv(th1, G))
+        S = self.K.Amv(th1, G)              # S = -sigma' * (K G), in place on the new array
+        xp = self.xp
+
+        def negProduct(s, d):
+            xp.multiply(s, d, out=s)
+            xp.negative(s, out=s)
+        elementwise(negProduct, S, dA)
         dth2 = biasApplyT(self.Bin, S, reduceDim) if (wantTh and self.Bin is not None) else None
         dth4 = None
         if self.normLayer1 is not None:

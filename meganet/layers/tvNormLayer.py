@@ -55,4 +55,7 @@ class TVNormLayer(ChannelNormalization):
         return Y / den, den
 
     def _normJmv(self, V, Zhat, den):
-        return (V - Zhat * self.xp.sum(Zhat * V, axis=-1, keepdims=True)) / den
+        out = self.xp.multiply(Zhat, self.xp.sum(Zhat * V, axis=-1, keepdims=True))
+        self.xp.subtract(V, out, out=out)
+        out /= den
+        return out
