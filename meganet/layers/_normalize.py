@@ -120,7 +120,9 @@ def byParts(xp, shape, itemsize, axes, work):
     reduced) ``work`` is called once with the whole data.
     """
     ax = next((k for k in range(len(shape)) if k not in axes), None)
-    if xp is not numpy or ax is None or shape[ax] <= 1:
+    # parts along the last axis would not be contiguous (the sums of :func:`axisSum`
+    # need contiguous data): batch normalization of (N, H, W, C) data runs in one part
+    if xp is not numpy or ax is None or shape[ax] <= 1 or ax == len(shape) - 1:
         work((slice(None),))
         return
     L = shape[ax]
