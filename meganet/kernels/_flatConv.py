@@ -32,7 +32,8 @@ threads, which is slow when the cores are shared with other processes (measured:
 slower than the same products with one large call per stencil entry on a busy 2-core
 machine). So the rows are split into one contiguous part per BLAS thread; each part runs
 in its own thread (the calling thread and a pool created once per process) with
-single-threaded BLAS calls on its chunks (the calls release the GIL), and the threads
+single-threaded BLAS calls on its chunks (the calls release the GIL:
+:mod:`meganet.hostBlas`), and the threads
 meet once per product. The number of threads is the BLAS library's
 (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or a ``threadpoolctl`` limit set by the
 caller); BLAS is limited to one thread per call while the parts run.
@@ -40,50 +41,14 @@ caller); BLAS is limited to one thread per call while the parts run.
 import functools
 
 import numpy
-from scipy.linalg import blas
 
+from ..hostBlas import gemmInto, matmul
 from ..hostThreads import blasThreads, splitRun
 
 __all__ = ["CHUNK_BYTES", "flatCorrelate", "flatStencilGradient", "gemmInto", "matmul"]
 
 #: bytes of input plus output rows processed per chunk
 CHUNK_BYTES = 1 << 20
-
-_GEMM = {numpy.dtype(numpy.float32): blas.sgemm, numpy.dtype(numpy.float64): blas.dgemm}
-
-
-def _operand(X):
-    """``(X^T as a Fortran-ordered array, transpose flag)`` for a C-order product with ``X``."""
-    if X.flags.c_contiguous:
-        return X.T, 0
-    if X.flags.f_contiguous:
-        return X, 1
-    return numpy.ascontiguousarray(X).T, 0
-
-
-def gemmInto(A, B, C, beta):
-    """``C = A @ B + beta C`` in place (host arrays of one float dtype; ``C`` C-contiguous).
-
-    ``A`` and ``B`` may be C- or Fortran-contiguous (e.g. transposed views); neither is
-    copied then. With ``beta = 0`` the previous content of ``C`` is not read.
-    """
-    gemm = _GEMM[C.dtype]
-    b, tb = _operand(B)
-    a, ta = _operand(A)
-    # the C-order product C = A B is the Fortran-order product C^T = B^T A^T
-    out = gemm(1.0, b, a, beta=beta, c=C.T, trans_a=tb, trans_b=ta, overwrite_c=1)
-    if not numpy.shares_memory(out, C):   # not expected: gemm works in place on C^T
-        C[...] = out.T
-    return C
-
-
-def matmul(A, B):
-    """``A @ B`` (2-D); on the host through the same BLAS as the other products here."""
-    if not isinstance(A, numpy.ndarray) or A.dtype not in _GEMM or A.dtype != B.dtype:
-        return A @ B
-    C = numpy.empty((A.shape[0], B.shape[1]), dtype=A.dtype)
-    return gemmInto(A, B, C, 0.0)
-
 
 def _chunkRows(nCols, itemsize):
     return max(256, CHUNK_BYTES // (nCols * itemsize))
@@ -180,7 +145,7 @@ def flatCorrelate(Y, K):
             q = _wrapped(N, (H, W), (k1, k2), i, j, d)
             if q.size:
                 Zq = Z.take(q, axis=0)
-                Z[q] = gemmInto(Yf.take(q + d, axis=0), -Ks[i, j], Zq, 1.0)
+                Z[q] = gemmInto(Yf.take(q + d, axis=0), Ks[i, j], Zq, 1.0, alpha=-1.0)
     _inParallel(work, T, rows, borders)
     return Z.reshape(N, H, W, cout)
 
@@ -230,6 +195,6 @@ def flatStencilGradient(Y, W, kSize):
         for i, j, d in entries[1:]:
             q = _wrapped(N, (H, Wd), kSize, i, j, d)
             if q.size:
-                gemmInto(Yf.take(q + d, axis=0).T, -Wf.take(q, axis=0), G[i, j], 1.0)
+                gemmInto(Yf.take(q + d, axis=0).T, Wf.take(q, axis=0), G[i, j], 1.0, alpha=-1.0)
         return G
     return _inParallel(work, T, rows, total)
