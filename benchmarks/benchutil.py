@@ -124,6 +124,23 @@ def measurePeak(fun, warmup=None):
     return peakRSS(), base
 
 
+def addAllocatorOption(p):
+    """Add ``--allocator retain|default`` to an argument parser (see :func:`applyAllocator`)."""
+    p.add_argument("--allocator", choices=["retain", "default"], default="retain",
+                   help="retain: keep freed host memory for reuse (meganet.retainFreedMemory, "
+                        "the whole process, both libraries); default: the C library's setting")
+
+
+def applyAllocator(args):
+    """Apply ``args.allocator`` to this process; a phrase for the header of the table."""
+    if args.allocator == "retain":
+        import meganet as mg
+        if mg.retainFreedMemory():
+            return "allocator: freed memory retained (both libraries)"
+        return "allocator: default (retaining freed memory is not available here)"
+    return "allocator: the C library's default"
+
+
 def childEnv():
     """Environment of the measuring subprocesses.
 

@@ -61,6 +61,7 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     budget = 60.0 * args.minutes
+    mg.retainFreedMemory()      # freed arrays stay in the process for the next mini-batch
     lines = []
     for dynamic in args.dynamics:
         t0 = time.perf_counter()

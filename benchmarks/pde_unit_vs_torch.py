@@ -14,6 +14,7 @@ Usage (``pip install torch==2.13.0``)::
 
     python benchmarks/pde_unit_vs_torch.py [--N 32] [--img 48] [--channels 64] [--nt 3]
         [--norm none|inst|tv] [--storeInterm] [--repeat 5] [--threads 2]
+        [--allocator retain|default]
 """
 import argparse
 import sys
@@ -59,10 +60,12 @@ def main(argv=None):
                    help="the symmetric layer keeps its intermediates (memory for speed)")
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--threads", type=int, default=benchutil.THREADS)
+    benchutil.addAllocatorOption(p)
     a = p.parse_args(argv)
     torch = benchutil.importTorch(required=True)
     norm = None if a.norm == "none" else a.norm
-    print(benchutil.machine() + f"; torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    print(benchutil.machine() + f"; torch {torch.__version__} ({torch.get_num_threads()} threads); "
+          + benchutil.applyAllocator(a))
     print(f"PDE unit: {a.N} x {a.img}x{a.img}x{a.channels}, DoubleSymLayer(relu, norm={a.norm}, "
           f"storeInterm={a.storeInterm}), "
           f"nt={a.nt}, h=1; forward + gradient (theta and Y); float32, best of {a.repeat}")

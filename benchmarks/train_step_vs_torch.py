@@ -27,7 +27,7 @@ Usage (PyTorch is an optional dependency: ``pip install torch==2.13.0``)::
     python benchmarks/train_step_vs_torch.py [--dynamics parabolic hamiltonian leapfrog]
         [--batch 32 128] [--repeat 3] [--threads 2] [--no-memory] [--pdeNorm inst|tv]
         [--storeInterm] [--storeInputs needed|all] [--keepTmp] [--no-time]
-        [--prototype-lean-normalization]
+        [--prototype-lean-normalization] [--allocator retain|default]
 """
 import argparse
 import os
@@ -46,6 +46,7 @@ def parser():
     p.add_argument("--batch", type=int, nargs="+", default=[32, 128])
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--threads", type=int, default=benchutil.THREADS)
+    benchutil.addAllocatorOption(p)
     p.add_argument("--nf0", type=int, default=16, help="channels of the first unit (paper: 16)")
     p.add_argument("--img", type=int, default=96, help="image size (STL-10: 96)")
     p.add_argument("--nt", type=int, default=3)
@@ -155,7 +156,8 @@ def main(argv=None):
     if a.child:
         return child(a)
     torch = benchutil.importTorch(required=True)
-    print(benchutil.machine() + f"; torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    print(benchutil.machine() + f"; torch {torch.__version__} ({torch.get_num_threads()} threads); "
+          + benchutil.applyAllocator(a))
     print(f"STL-10 network, {a.img}x{a.img}x3 input, nf0={a.nf0}, nt={a.nt}, h=1, PDE-block "
           f"normalization: {a.pdeNorm}, storeInterm={a.storeInterm}, storeInputs={a.storeInputs}, "
           f"keepTmp={a.keepTmp}; float32; best of {a.repeat} alternating runs")

@@ -108,6 +108,7 @@ def trainOne(dynamic, full, epochs, outDir, ntrain, ntest, seed, s, queue=None, 
 def _worker(args):
     dynamic, outDir = args[0], args[3]
     log = os.devnull if outDir is None else os.path.join(outDir, f"fashionmnist-{dynamic}.log")
+    mg.retainFreedMemory()      # this worker process: freed arrays are reused, not re-mapped
     with open(log, "w", buffering=1) as f, contextlib.redirect_stdout(f):
         return trainOne(*args)
 
@@ -135,7 +136,9 @@ def runFashionMNIST(full=False, dynamics=DYNAMICS, epochs=None, outDir="results"
         Entries overriding :data:`SETTINGS`.
     jobs : int
         Networks trained at the same time (separate processes); 1 trains them one after the
-        other in this process, printing the optimizer's table and progress bars.
+        other in this process, printing the optimizer's table and progress bars. The
+        training processes keep freed host memory for reuse
+        (:func:`meganet.retainFreedMemory`; with ``jobs=1`` this process).
     nval : int
         Hold out this many training images (drawn at random with ``seed``) for validation,
         train on the others and report the validation accuracy; the test images are then not
@@ -159,6 +162,7 @@ def runFashionMNIST(full=False, dynamics=DYNAMICS, epochs=None, outDir="results"
         os.makedirs(outDir, exist_ok=True)
     t0 = time.perf_counter()
     if jobs <= 1:
+        mg.retainFreedMemory()  # freed host memory stays in the process for the next batch
         results = {d: trainOne(d, full, epochs, outDir, ntrain, ntest, seed, s, None, nval) for d in dynamics}
     else:
         results = _runParallel(dynamics, full, epochs, outDir, ntrain, ntest, seed, s, jobs, nval)

@@ -14,6 +14,7 @@ declares its public names in ``__all__`` and they are all re-exported here.
 from .backend import asArray, getArrayModule, getDtype, gpuVar, toHost
 from .element import AbstractMeganetElement
 from .validation import getValidation, setValidation, validation
+from .hostMemory import retainFreedMemory
 from .activations import *  # noqa: F401,F403
 from .kernels import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
