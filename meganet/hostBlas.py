@@ -14,9 +14,10 @@ The convolutions form each result as a sum of many products ``C += A B`` on row 
 
 So the products call the Fortran ``sgemm``/``dgemm`` that SciPy exports for compiled code
 (``scipy.linalg.cython_blas``, SciPy's public low-level BLAS interface) through ``ctypes``,
-which releases the GIL for the duration of a foreign call. Should that interface be missing
-(not expected), the products fall back to ``scipy.linalg.blas``: same results, no parallel
-speed-up.
+which releases the GIL for the duration of a foreign call. The routines' declared
+signature (32-bit integers) is checked and a small product is compared with NumPy's on
+import; should the interface be missing or either check fail (not expected), the products
+fall back to ``scipy.linalg.blas``: same results, no parallel speed-up.
 
 Layout. For a C-order product ``C = A B`` (``C`` of shape ``(m, n)`` with unit column
 stride), the Fortran routine sees ``C^T`` (column-major, leading dimension the row stride
@@ -44,7 +45,11 @@ def _fortranGemms():
         for name, real, dtype in (("sgemm", ctypes.c_float, numpy.float32),
                                   ("dgemm", ctypes.c_double, numpy.float64)):
             capsule = cython_blas.__pyx_capi__[name]
-            pointer = api.PyCapsule_GetPointer(capsule, api.PyCapsule_GetName(capsule))
+            signature = api.PyCapsule_GetName(capsule)
+            # the prototype below assumes 32-bit integers (SciPy's LP64 interface): check it
+            if not signature.replace(b" ", b"").startswith(b"void(char*,char*,int*,int*,int*,"):
+                return {}
+            pointer = api.PyCapsule_GetPointer(capsule, signature)
             intp, realp = ctypes.POINTER(ctypes.c_int), ctypes.POINTER(real)
             # (transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), all by reference;
             # CFUNCTYPE (not PYFUNCTYPE) releases the GIL during the call
@@ -57,7 +62,22 @@ def _fortranGemms():
         return {}
 
 
-_FORTRAN = _fortranGemms()
+def _selfTest(gemms):
+    """The routines on a small product against NumPy (``{}`` if they disagree)."""
+    A = numpy.arange(6.0).reshape(2, 3)
+    B = numpy.arange(12.0).reshape(3, 4) - 5
+    for dtype, (fn, real) in gemms.items():
+        a, b = A.astype(dtype), B.astype(dtype)
+        C = numpy.ones((2, 4), dtype=dtype)
+        ref, ci = ctypes.byref, ctypes.c_int
+        fn(b"N", b"N", ref(ci(4)), ref(ci(2)), ref(ci(3)), ref(real(1.0)), b.ctypes.data, ref(ci(4)),
+           a.ctypes.data, ref(ci(3)), ref(real(2.0)), C.ctypes.data, ref(ci(4)))
+        if not numpy.array_equal(C, a @ b + 2):
+            return {}
+    return gemms
+
+
+_FORTRAN = _selfTest(_fortranGemms())
 
 #: whether the products here release the GIL (``False`` only with the fallback)
 RELEASES_GIL = bool(_FORTRAN)
