@@ -29,7 +29,7 @@ import ctypes
 
 import numpy
 
-__all__ = ["gemmInto", "matmul", "RELEASES_GIL"]
+__all__ = ["gemmInto", "matmul", "rowsGemm", "RELEASES_GIL"]
 
 
 def _fortranGemms():
@@ -166,3 +166,37 @@ def matmul(A, B):
         return A @ B
     C = numpy.empty((A.shape[0], B.shape[1]), dtype=A.dtype)
     return gemmInto(A, B, C, 0.0)
+
+
+def rowsGemm(dtype):
+    """A low-overhead product on row blocks given by addresses, or ``None`` (fallback).
+
+    Returns ``gemm(pA, pB, pC, m, k, n, beta, transA=False, alpha=1.0)`` computing, on
+    C-ordered row-major blocks at the byte addresses ``pA``, ``pB``, ``pC``,
+    ``C = alpha op(A) B + beta C`` with ``C`` of ``m x n`` (leading dimension ``n``), ``B``
+    of ``k x n`` (leading dimension ``n``) and ``op(A)`` of ``m x k``: ``A`` itself
+    (``m x k``, leading dimension ``k``) or, with ``transA``, the transpose of the
+    ``k x m`` block at ``pA`` (leading dimension ``m``). For many small products on blocks
+    of the same few arrays (the convolutions' row chunks): the caller computes the
+    addresses (and keeps the arrays alive); no checks are made, so that a call costs
+    about as much as the BLAS routine itself (``gemmInto`` spends about 10 microseconds
+    per call on its checks and on reading the arrays' addresses). ``None`` if the
+    GIL-releasing routines are not available (then use :func:`gemmInto`).
+    """
+    entry = _FORTRAN.get(numpy.dtype(dtype))
+    if entry is None:           # pragma: no cover - SciPy without the capsules
+        return None
+    fn, real = entry
+    ref, ci = ctypes.byref, ctypes.c_int
+
+    def gemm(pA, pB, pC, m, k, n, beta, transA=False, alpha=1.0):
+        # C-order C = op(A) B is Fortran C^T = B^T op(A)^T; B^T and, without transA, A^T
+        # are what Fortran sees of the row-major blocks ('N'); with transA, A^T is
+        # Fortran's view of the k x m block transposed ('T')
+        if transA:
+            fn(b"N", b"T", ref(ci(n)), ref(ci(m)), ref(ci(k)), ref(real(alpha)), pB, ref(ci(n)),
+               pA, ref(ci(m)), ref(real(beta)), pC, ref(ci(n)))
+        else:
+            fn(b"N", b"N", ref(ci(n)), ref(ci(m)), ref(ci(k)), ref(real(alpha)), pB, ref(ci(n)),
+               pA, ref(ci(k)), ref(real(beta)), pC, ref(ci(n)))
+    return gemm

@@ -114,3 +114,26 @@ def test_retainFreedMemory_validates_and_applies():
         import platform
         if platform.libc_ver()[0] == "glibc":
             assert ok == "True"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rowsGemm_on_row_blocks(dtype):
+    """The address-based product on row blocks of larger arrays, with and without transA."""
+    gemm = hostBlas.rowsGemm(dtype)
+    assert gemm is not None
+    rng = np.random.default_rng(4)
+    item = np.dtype(dtype).itemsize
+    X = rng.standard_normal((30, 5)).astype(dtype)
+    K = rng.standard_normal((5, 4)).astype(dtype)
+    Z = rng.standard_normal((30, 4)).astype(dtype)
+    Z0 = Z.copy()
+    gemm(X.ctypes.data + 7 * 5 * item, K.ctypes.data, Z.ctypes.data + 3 * 4 * item, 10, 5, 4, 1.0)
+    ref = Z0.copy()
+    ref[3:13] += X[7:17] @ K
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(Z, ref, rtol=tol, atol=tol)
+    W = rng.standard_normal((30, 4)).astype(dtype)
+    G = np.ones((5, 4), dtype=dtype)
+    gemm(X.ctypes.data + 2 * 5 * item, W.ctypes.data + 6 * 4 * item, G.ctypes.data, 5, 12, 4, 0.0,
+         transA=True, alpha=-2.0)
+    np.testing.assert_allclose(G, -2 * X[2:14].T @ W[6:18], rtol=tol, atol=tol)

@@ -42,7 +42,7 @@ import functools
 
 import numpy
 
-from ..hostBlas import gemmInto, matmul
+from ..hostBlas import gemmInto, matmul, rowsGemm
 from ..hostThreads import blasThreads, splitRun
 
 __all__ = ["CHUNK_BYTES", "flatCorrelate", "flatStencilGradient", "gemmInto", "matmul"]
@@ -133,13 +133,23 @@ def flatCorrelate(Y, K):
     Z = numpy.empty((T, cout), dtype=Y.dtype)
     rows = _chunkRows(cin + cout, Y.dtype.itemsize)
 
+    gemm, item = rowsGemm(Y.dtype), Y.dtype.itemsize
+    if gemm is not None:        # addresses: the per-call cost of small products matters
+        pY, pK, pZ = Yf.ctypes.data, Ks.ctypes.data, Z.ctypes.data
+
     def work(a, b):
         for s in range(a, b, rows):
             e = min(b, s + rows)
             for n, (i, j, d) in enumerate(entries):
                 lo, hi = max(s, -d), min(e, T - d)
-                if lo < hi:
-                    gemmInto(Yf[lo + d:hi + d], Ks[i, j], Z[lo:hi], 1.0 if n else 0.0)
+                if lo >= hi:
+                    continue
+                beta = 1.0 if n else 0.0
+                if gemm is None:
+                    gemmInto(Yf[lo + d:hi + d], Ks[i, j], Z[lo:hi], beta)
+                else:
+                    gemm(pY + (lo + d) * cin * item, pK + (i * k2 + j) * cin * cout * item,
+                         pZ + lo * cout * item, hi - lo, cin, cout, beta)
     def borders(_):
         for i, j, d in entries[1:]:
             q = _wrapped(N, (H, W), (k1, k2), i, j, d)
@@ -179,14 +189,24 @@ def flatStencilGradient(Y, W, kSize):
     entries = _entries((H, Wd), kSize)
     rows = _chunkRows(cin + cout, Y.dtype.itemsize)
 
+    gemm, item = rowsGemm(Y.dtype), Y.dtype.itemsize
+    if gemm is not None:        # addresses: the per-call cost of small products matters
+        pY, pW = Yf.ctypes.data, Wf.ctypes.data
+
     def work(a, b):
         G = numpy.zeros((k1, k2, cin, cout), dtype=Y.dtype)
+        pG = G.ctypes.data
         for s in range(a, b, rows):
             e = min(b, s + rows)
             for i, j, d in entries:
                 lo, hi = max(s, -d), min(e, T - d)
-                if lo < hi:
+                if lo >= hi:
+                    continue
+                if gemm is None:
                     gemmInto(Yf[lo + d:hi + d].T, Wf[lo:hi], G[i, j], 1.0)
+                else:
+                    gemm(pY + (lo + d) * cin * item, pW + lo * cout * item,
+                         pG + (i * k2 + j) * cin * cout * item, cin, hi - lo, cout, 1.0, transA=True)
         return G
     def total(parts):
         G = parts[0]
